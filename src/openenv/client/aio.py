@@ -1,0 +1,161 @@
+"""The asynchronous client: the same session API as :class:`EnvClient`, awaited.
+
+Example::
+
+    async with AsyncEchoEnv(base_url="http://localhost:8000") as client:
+        result = await client.reset(seed=1)
+        result = await client.step(EchoAction(message="hi"))
+
+It shares every protocol decision with the sync client (:mod:`openenv.client.core`);
+only the socket differs. Calls on one client are serialised; use one client per
+session (see ``EnvPool`` for many).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Generic, TypeVar
+
+import orjson
+from typing_extensions import Self
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from ..types import StepResult
+from .core import (
+    REPLY_TYPES,
+    ClientCore,
+    ClientOptions,
+    SessionLostError,
+    TypedClient,
+    jsonrpc_request,
+    tool_value,
+)
+from .sync import connect_error
+
+ActT = TypeVar("ActT")
+ObsT = TypeVar("ObsT")
+StateT = TypeVar("StateT")
+
+
+class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
+    """Asynchronous client of one environment session; see :class:`EnvClient`."""
+
+    def __init__(self, base_url: str = "http://localhost:8000", **options: Any) -> None:
+        self.options = ClientOptions(base_url, **options)
+        self._ws: ClientConnection | None = None
+        self._core: ClientCore | None = None
+        self._lost: str | None = None
+        self._lock = asyncio.Lock()
+
+    # -- the API -----------------------------------------------------------------------
+
+    async def reset(self, **options: Any) -> StepResult[ObsT]:
+        """Start a new episode (``seed``, ``episode_id`` and env-specific options)."""
+        return self._parse_result(await self._call("reset", options, new_session_ok=True))
+
+    async def step(self, action: ActT, timeout_s: float | None = None) -> StepResult[ObsT]:
+        """Apply ``action``; ``timeout_s`` asks the server to end the step by then."""
+        return self._parse_result(await self._call("step", self._step_payload(action), timeout_s))
+
+    async def state(self) -> StateT:
+        """The episode's state (``episode_id``, ``step_count``, ...)."""
+        return self._parse_state(await self._call("state"))
+
+    async def list_tools(self) -> list[dict[str, Any]]:
+        """The environment's MCP tools: ``[{"name", "description", "inputSchema"}, ...]``."""
+        response = await self._call("mcp", jsonrpc_request("tools/list", {}), new_session_ok=True)
+        return list((response.get("result") or {}).get("tools", []))
+
+    async def call_tool(self, name: str, **arguments: Any) -> Any:
+        """Call an MCP tool and return its value; :class:`ToolError` if it fails."""
+        request = jsonrpc_request("tools/call", {"name": name, "arguments": arguments})
+        return tool_value(await self._call("mcp", request, new_session_ok=True), name)
+
+    async def close(self) -> None:
+        """End the session (the server closes the environment). Safe to call twice."""
+        ws, self._ws = self._ws, None
+        if ws is None:
+            return
+        try:
+            await ws.send('{"type":"close"}')
+            await ws.close()
+        except (ConnectionClosed, OSError):
+            pass
+        self._lost = "closed by the client"
+
+    async def connect(self) -> Self:
+        """Open the session now rather than on the first call."""
+        if self._ws is None:
+            await self._open()
+        return self
+
+    async def __aenter__(self) -> Self:
+        return await self.connect()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    async def _open(self) -> None:
+        opts = self.options
+        try:
+            ws = await connect(
+                opts.ws_url,
+                subprotocols=opts.subprotocols,  # type: ignore[arg-type]
+                additional_headers=opts.headers,
+                open_timeout=opts.connect_timeout_s,
+                max_size=opts.max_message_bytes,
+                compression=None,
+                proxy=None,
+            )
+        except Exception as exc:
+            raise connect_error(opts.ws_url, exc) from None
+        self._ws = ws
+        self._core = ClientCore(extensions=ws.subprotocol is not None)
+        self._lost = None
+
+    def _drop(self, reason: str) -> None:
+        ws, self._ws = self._ws, None
+        self._lost = reason
+        if ws is not None:
+            asyncio.ensure_future(ws.close())  # don't wait out the close handshake
+
+    async def _call(
+        self,
+        kind: str,
+        data: Any = None,
+        timeout_s: float | None = None,
+        new_session_ok: bool = False,
+    ) -> dict[str, Any]:
+        async with self._lock:
+            if self._ws is None:
+                if self._lost is not None and not new_session_ok:
+                    raise SessionLostError(
+                        f"session lost ({self._lost}); call reset() to start a new one"
+                    )
+                await self._open()
+            ws, core = self._ws, self._core
+            assert ws is not None and core is not None
+            message, request_id = core.request(kind, data, timeout_s)
+            wait = self.options.wait_s(timeout_s)
+            try:
+                async with asyncio.timeout(wait):
+                    await ws.send(orjson.dumps(message).decode())
+                    while True:
+                        reply = core.match(await ws.recv(), request_id, REPLY_TYPES[kind])
+                        if reply is not None:
+                            return reply
+            except (TimeoutError, asyncio.CancelledError):
+                # Cancelled by the caller or timed out: without ids, a late reply could
+                # be taken for the next request's, so the connection must go.
+                if request_id is None:
+                    self._drop(f"no reply to {kind}")
+                raise
+            except ConnectionClosed as exc:
+                reason = exc.rcvd.reason if exc.rcvd and exc.rcvd.reason else "connection closed"
+                self._drop(reason)
+                raise SessionLostError(
+                    f"session lost ({reason}); call reset() to start a new one"
+                ) from None

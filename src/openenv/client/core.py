@@ -1,0 +1,221 @@
+"""What the sync and async clients share: every protocol decision, no I/O.
+
+:class:`ClientCore` builds request frames, pairs replies with requests and turns
+frames into typed results; :class:`~openenv.client.sync.EnvClient` and
+:class:`~openenv.client.aio.AsyncEnvClient` only move the bytes (as httpx's
+``Client`` and ``AsyncClient`` share their models).
+
+Replies never reach the wrong request. Against a server that accepted the
+:data:`~openenv.protocol.EXTENSIONS_SUBPROTOCOL`, every request carries an id and
+a late reply to an abandoned request is recognised and dropped. Against a plain
+OpenEnv server (no ids), a timed-out request leaves the connection unusable, so
+the client drops it: that session is lost, and the next ``reset()`` opens a new one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import typing
+from typing import Any, Generic, TypeVar
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import BaseModel
+
+from ..protocol import EXTENSIONS_SUBPROTOCOL, decode_frame, parse_result
+from ..types import Action, Observation, State, StepResult
+
+ActT = TypeVar("ActT")
+ObsT = TypeVar("ObsT")
+StateT = TypeVar("StateT")
+
+
+class EnvServerError(RuntimeError):
+    """The server answered with an error frame.
+
+    ``code`` is the frame's code (e.g. ``"VALIDATION_ERROR"``); ``details`` the rest.
+    """
+
+    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(f"{message} (code: {code})")
+        self.code = code
+        self.message = message
+        self.details = details or {}
+
+
+class SessionLostError(ConnectionError):
+    """The connection, and so the server-side session, is gone.
+
+    The episode cannot continue; call ``reset()`` to start a new session and episode.
+    """
+
+
+class ToolError(RuntimeError):
+    """An MCP tool call failed (unknown tool, bad arguments, or the tool raised)."""
+
+
+def websocket_url(base_url: str) -> str:
+    """``http://host:port`` → ``ws://host:port/ws`` (``https`` → ``wss``)."""
+    if "://" not in base_url:
+        base_url = "http://" + base_url
+    parts = urlsplit(base_url)
+    scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
+    path = parts.path.rstrip("/")
+    if not path.endswith("/ws"):
+        path += "/ws"
+    return urlunsplit((scheme, parts.netloc, path, parts.query, ""))
+
+
+def _generic_args(cls: type) -> tuple[Any, ...]:
+    for base in getattr(cls, "__orig_bases__", ()):
+        args = typing.get_args(base)
+        if len(args) == 3:
+            return args
+    return ()
+
+
+class TypedClient(Generic[ActT, ObsT, StateT]):
+    """Reads a client's types from its class: ``class EchoEnv(EnvClient[EchoAction, EchoObservation, State])``.
+
+    ``observation_type = None`` keeps observations as plain dicts (see GenericEnvClient).
+    """
+
+    action_type: type[Any] | None = Action
+    observation_type: type[Any] | None = Observation
+    state_type: type[Any] | None = State
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        args = _generic_args(cls)
+        names = ("action_type", "observation_type", "state_type")
+        for name, arg in zip(names, args):
+            if name not in cls.__dict__ and isinstance(arg, type) and issubclass(arg, BaseModel):
+                setattr(cls, name, arg)
+
+
+    # Overridable hooks, named as in OpenEnv's EnvClient so ported clients keep working.
+
+    def _step_payload(self, action: Any) -> dict[str, Any]:
+        """The ``data`` of a step message for ``action``."""
+        if isinstance(action, BaseModel):
+            expected = self.action_type
+            if expected not in (None, Action) and not isinstance(action, expected):
+                raise TypeError(
+                    f"{type(self).__name__}.step() takes {expected.__name__}, "
+                    f"got {type(action).__name__}"
+                )
+            return action.model_dump(mode="json")
+        if isinstance(action, dict):
+            return action
+        raise TypeError(f"an action is a pydantic model or a dict, got {type(action).__name__}")
+
+    def _parse_result(self, data: dict[str, Any]) -> StepResult[Any]:
+        """A :class:`StepResult` from an observation frame's ``data``."""
+        return parse_result(data, self.observation_type)
+
+    def _parse_state(self, data: dict[str, Any]) -> Any:
+        """The state from a state frame's ``data``."""
+        return data if self.state_type is None else self.state_type.model_validate(data)
+
+
+REPLY_TYPES = {
+    "reset": ("observation",),
+    "step": ("observation",),
+    "state": ("state",),
+    "mcp": ("mcp",),
+}
+
+
+class ClientCore:
+    """Frames out, results in. One per connection attempt; holds no socket."""
+
+    def __init__(self, extensions: bool) -> None:
+        self.extensions = extensions
+        self._next_id = 0
+
+    def request(self, kind: str, data: Any = None, timeout_s: float | None = None) -> tuple[dict, Any]:
+        """The message for one request, and the id its reply must carry (None: no ids)."""
+        message: dict[str, Any] = {"type": kind}
+        if data is not None:
+            message["data"] = data
+        request_id = None
+        if self.extensions:
+            self._next_id += 1
+            request_id = message["id"] = self._next_id
+            if timeout_s is not None:
+                message["timeout_s"] = timeout_s
+        return message, request_id
+
+    def match(
+        self, raw: str | bytes, request_id: Any, expect: tuple[str, ...]
+    ) -> dict[str, Any] | None:
+        """The reply's ``data`` if ``raw`` answers ``request_id``; None for a stale reply.
+
+        Raises :class:`EnvServerError` for an error frame or a frame of the wrong type.
+        """
+        frame = decode_frame(raw)
+        if request_id is not None and frame.get("id") != request_id:
+            return None
+        kind = frame["type"]
+        if kind == "error":
+            data = dict(frame.get("data") or {})
+            code = str(data.pop("code", "UNKNOWN"))
+            raise EnvServerError(code, str(data.pop("message", "unknown error")), data)
+        if kind not in expect:
+            raise EnvServerError("PROTOCOL", f"expected a {'/'.join(expect)} frame, got {kind!r}")
+        return frame.get("data") or {}
+
+
+_jsonrpc_ids = itertools.count(1)
+
+
+def jsonrpc_request(method: str, params: dict[str, Any]) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": next(_jsonrpc_ids), "method": method, "params": params}
+
+
+def tool_value(response: dict[str, Any], name: str) -> Any:
+    """The value of a ``tools/call`` JSON-RPC response; :class:`ToolError` if it failed."""
+    if "error" in response:
+        err = response["error"]
+        raise ToolError(f"tool {name!r} failed: {err.get('message')} (JSON-RPC {err.get('code')})")
+    result = response.get("result") or {}
+    if result.get("isError"):
+        text = " ".join(c.get("text", "") for c in result.get("content", []))
+        raise ToolError(f"tool {name!r} failed: {text}")
+    if "data" in result:
+        return result["data"]
+    structured = result.get("structuredContent")
+    if isinstance(structured, dict) and "result" in structured:
+        return structured["result"]
+    return result
+
+
+class ClientOptions:
+    """Connection settings shared by both clients."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None = None,
+        message_timeout_s: float = 60.0,
+        connect_timeout_s: float = 10.0,
+        max_message_bytes: int = 64 * 1024 * 1024,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.base_url = base_url
+        self.ws_url = websocket_url(base_url)
+        self.message_timeout_s = message_timeout_s
+        self.connect_timeout_s = connect_timeout_s
+        self.max_message_bytes = max_message_bytes
+        self.headers = dict(headers or {})
+        token = token if token is not None else os.environ.get("OPENENV_TOKEN")
+        if token:
+            self.headers.setdefault("Authorization", f"Bearer {token}")
+        self.subprotocols = [EXTENSIONS_SUBPROTOCOL]
+
+    def wait_s(self, timeout_s: float | None) -> float:
+        """How long to wait for a reply: the step's own timeout plus a margin, if it has one."""
+        return self.message_timeout_s if timeout_s is None else timeout_s + 5.0
+
+

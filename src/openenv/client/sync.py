@@ -1,0 +1,174 @@
+"""The synchronous client: ``reset``, ``step``, ``state`` over one WebSocket session.
+
+Example (the slides' code, verbatim)::
+
+    client = EchoEnv(base_url="http://localhost:8000")
+    result = client.reset()
+    result = client.step(EchoAction(message="hi"))
+    print(result.observation.echoed_message, result.reward)
+    client.close()
+
+On disconnect: the server-side session (and its episode) is gone. ``step()`` and
+``state()`` then raise :class:`SessionLostError`; ``reset()`` opens a new session.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Generic, TypeVar
+
+import orjson
+from typing_extensions import Self
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from ..types import StepResult
+from .core import (
+    REPLY_TYPES,
+    ClientCore,
+    ClientOptions,
+    SessionLostError,
+    TypedClient,
+    jsonrpc_request,
+    tool_value,
+)
+
+ActT = TypeVar("ActT")
+ObsT = TypeVar("ObsT")
+StateT = TypeVar("StateT")
+
+
+def connect_error(url: str, exc: Exception) -> ConnectionError:
+    """One clear line for every way a connection attempt can fail."""
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        hint = " (missing or wrong token?)" if status in (401, 403) else ""
+        return ConnectionError(f"server at {url} refused the WebSocket: HTTP {status}{hint}")
+    return ConnectionError(f"cannot connect to {url}: {exc}")
+
+
+class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
+    """Synchronous client of one environment session.
+
+    Subclass it with your types to get typed results::
+
+        class EchoEnv(EnvClient[EchoAction, EchoObservation, State]):
+            pass
+
+    ``token`` defaults to ``$OPENENV_TOKEN``; ``message_timeout_s`` bounds the wait
+    for any reply (a ``step`` given ``timeout_s`` waits that long plus 5 s).
+    """
+
+    def __init__(self, base_url: str = "http://localhost:8000", **options: Any) -> None:
+        self.options = ClientOptions(base_url, **options)
+        self._ws: ClientConnection | None = None
+        self._core: ClientCore | None = None
+        self._lost: str | None = None  # why the last session ended, if it did
+
+    # -- the API -----------------------------------------------------------------------
+
+    def reset(self, **options: Any) -> StepResult[ObsT]:
+        """Start a new episode (``seed``, ``episode_id`` and env-specific options)."""
+        return self._parse_result(self._call("reset", options, new_session_ok=True))
+
+    def step(self, action: ActT, timeout_s: float | None = None) -> StepResult[ObsT]:
+        """Apply ``action``; ``timeout_s`` asks the server to end the step by then."""
+        return self._parse_result(self._call("step", self._step_payload(action), timeout_s))
+
+    def state(self) -> StateT:
+        """The episode's state (``episode_id``, ``step_count``, ...)."""
+        return self._parse_state(self._call("state"))
+
+    def list_tools(self) -> list[dict[str, Any]]:
+        """The environment's MCP tools: ``[{"name", "description", "inputSchema"}, ...]``."""
+        response = self._call("mcp", jsonrpc_request("tools/list", {}), new_session_ok=True)
+        return list((response.get("result") or {}).get("tools", []))
+
+    def call_tool(self, name: str, **arguments: Any) -> Any:
+        """Call an MCP tool and return its value; :class:`ToolError` if it fails."""
+        request = jsonrpc_request("tools/call", {"name": name, "arguments": arguments})
+        return tool_value(self._call("mcp", request, new_session_ok=True), name)
+
+    def close(self) -> None:
+        """End the session (the server closes the environment). Safe to call twice."""
+        ws, self._ws = self._ws, None
+        if ws is None:
+            return
+        try:
+            ws.send('{"type":"close"}')
+            ws.close()
+        except (ConnectionClosed, OSError):
+            pass
+        self._lost = "closed by the client"
+
+    def connect(self) -> Self:
+        """Open the session now rather than on the first call."""
+        if self._ws is None:
+            self._open()
+        return self
+
+    def __enter__(self) -> Self:
+        return self.connect()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        opts = self.options
+        try:
+            ws = connect(
+                opts.ws_url,
+                subprotocols=opts.subprotocols,  # type: ignore[arg-type]
+                additional_headers=opts.headers,
+                open_timeout=opts.connect_timeout_s,
+                max_size=opts.max_message_bytes,
+                compression=None,
+                proxy=None,
+            )
+        except Exception as exc:
+            raise connect_error(opts.ws_url, exc) from None
+        self._ws = ws
+        self._core = ClientCore(extensions=ws.subprotocol is not None)
+        self._lost = None
+
+    def _drop(self, reason: str) -> None:
+        ws, self._ws = self._ws, None
+        self._lost = reason
+        if ws is not None:
+            ws.close()
+
+    def _call(
+        self,
+        kind: str,
+        data: Any = None,
+        timeout_s: float | None = None,
+        new_session_ok: bool = False,
+    ) -> dict[str, Any]:
+        if self._ws is None:
+            if self._lost is not None and not new_session_ok:
+                raise SessionLostError(f"session lost ({self._lost}); call reset() to start a new one")
+            self._open()
+        ws, core = self._ws, self._core
+        assert ws is not None and core is not None
+        message, request_id = core.request(kind, data, timeout_s)
+        wait = self.options.wait_s(timeout_s)
+        deadline = time.monotonic() + wait
+        try:
+            ws.send(orjson.dumps(message).decode())
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError
+                reply = core.match(ws.recv(timeout=remaining), request_id, REPLY_TYPES[kind])
+                if reply is not None:
+                    return reply
+        except TimeoutError:
+            if request_id is None:  # no ids: a late reply could be taken for the next one
+                self._drop(f"no reply to {kind} within {wait:g} s")
+            raise TimeoutError(f"no reply to {kind} within {wait:g} s") from None
+        except ConnectionClosed as exc:
+            reason = exc.rcvd.reason if exc.rcvd and exc.rcvd.reason else "connection closed"
+            self._drop(reason)
+            raise SessionLostError(f"session lost ({reason}); call reset() to start a new one") from None

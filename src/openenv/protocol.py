@@ -1,0 +1,184 @@
+"""The wire protocol, in one place: OpenEnv's WebSocket frames and JSON-RPC codes.
+
+One WebSocket connection to ``/ws`` is one session is one environment instance.
+
+=====================================  =============================================
+client → server                        server → client
+=====================================  =============================================
+``{"type":"reset","data":{kwargs}}``   ``{"type":"observation","data":{...}}``
+``{"type":"step","data":{action}}``    the same observation frame
+``{"type":"state"}``                   ``{"type":"state","data":{"episode_id",...}}``
+``{"type":"close"}``                   the server closes the socket with 1000
+``{"type":"mcp","data":{json-rpc}}``   ``{"type":"mcp","data":{json-rpc response}}``
+anything wrong                         ``{"type":"error","data":{"message","code"}}``
+=====================================  =============================================
+
+The observation frame's ``data`` is ``{"observation": {...}, "reward": r, "done": b}``
+plus ``"metadata"`` when non-empty; ``observation`` holds every field of the
+observation except ``reward``, ``done`` and ``metadata``.
+
+Extensions (a plain OpenEnv client never sees them): a message may carry an
+``"id"``, echoed in its reply so that a late reply is never taken for another
+request's; a ``step`` message may carry ``"timeout_s"``. A client learns that a
+server takes them when the server accepts the :data:`EXTENSIONS_SUBPROTOCOL`
+WebSocket subprotocol.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel
+
+from .types import Observation, StepResult
+
+EXTENSIONS_SUBPROTOCOL = "openenv.ext.v1"
+"""Offered by our client, accepted by our server: request ids and per-step timeouts."""
+
+ObsT = TypeVar("ObsT")
+
+
+class ErrorCode(str, Enum):
+    """``data.code`` of an error frame. The first seven are OpenEnv's, unchanged."""
+
+    INVALID_JSON = "INVALID_JSON"
+    UNKNOWN_TYPE = "UNKNOWN_TYPE"
+    VALIDATION_ERROR = "VALIDATION_ERROR"
+    EXECUTION_ERROR = "EXECUTION_ERROR"
+    CAPACITY_REACHED = "CAPACITY_REACHED"
+    FACTORY_ERROR = "FACTORY_ERROR"
+    SESSION_ERROR = "SESSION_ERROR"
+    # Ours:
+    TIMEOUT = "TIMEOUT"
+    """A step overran its timeout; the session is ended."""
+    NOT_RESET = "NOT_RESET"
+    """``step`` before the first ``reset``: an episode must be started first."""
+    MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
+    """The message exceeded the server's ``max_message_bytes``; the session goes on."""
+    UNAUTHORIZED = "UNAUTHORIZED"
+    """HTTP only: a missing or wrong bearer token."""
+
+
+class JsonRpcCode(int, Enum):
+    """JSON-RPC 2.0 error codes used by ``/mcp``."""
+
+    PARSE_ERROR = -32700
+    INVALID_REQUEST = -32600
+    METHOD_NOT_FOUND = -32601
+    INVALID_PARAMS = -32602
+    INTERNAL_ERROR = -32603
+
+
+class ProtocolError(Exception):
+    """A request the server refuses; becomes one error frame (or HTTP 4xx)."""
+
+    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def frame_data(self) -> dict[str, Any]:
+        return {"message": self.message, "code": self.code.value, **self.extra}
+
+
+# -- encoding (server side) -------------------------------------------------------------
+
+_BESIDE = frozenset({"reward", "done", "metadata"})
+
+
+def _reward_value(reward: Any) -> float | int | None:
+    # Rewards on the wire are numbers or null; booleans become 1.0 / 0.0.
+    return float(reward) if isinstance(reward, bool) else reward
+
+
+def observation_data(observation: Observation) -> dict[str, Any]:
+    """``{"observation", "reward", "done"[, "metadata"]}`` for an observation."""
+    data: dict[str, Any] = {
+        "observation": observation.model_dump(mode="json", exclude=_BESIDE),
+        "reward": _reward_value(observation.reward),
+        "done": observation.done,
+    }
+    if observation.metadata:
+        data["metadata"] = observation.metadata
+    return data
+
+
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value, default=str)
+
+
+def _frame(kind: bytes, data_json: bytes, request_id: Any) -> str:
+    tail = b"}" if request_id is None else b',"id":' + _dumps(request_id) + b"}"
+    return (b'{"type":"' + kind + b'","data":' + data_json + tail).decode()
+
+
+def encode_observation(observation: Observation, request_id: Any = None) -> str:
+    """The ``observation`` frame for ``observation`` (hot path: spliced, not re-parsed)."""
+    body = observation.__pydantic_serializer__.to_json(observation, exclude=_BESIDE)
+    data = b'{"observation":' + body + b',"reward":' + _dumps(_reward_value(observation.reward))
+    data += b',"done":true' if observation.done else b',"done":false'
+    if observation.metadata:
+        data += b',"metadata":' + _dumps(observation.metadata)
+    return _frame(b"observation", data + b"}", request_id)
+
+
+def encode_frame(kind: str, data: Any, request_id: Any = None) -> str:
+    """Any other frame: ``state``, ``mcp``, ``error``, or an observation given as a dict."""
+    return _frame(kind.encode(), _dumps(data), request_id)
+
+
+def encode_error(error: ProtocolError, request_id: Any = None) -> str:
+    return encode_frame("error", error.frame_data(), request_id)
+
+
+def decode_message(raw: str | bytes) -> dict[str, Any]:
+    """Parse one client message; :class:`ProtocolError` if it is not a JSON object."""
+    try:
+        message = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        detail = "message is not UTF-8" if "utf-8" in str(exc).lower() else str(exc)
+        raise ProtocolError(ErrorCode.INVALID_JSON, f"Invalid JSON: {detail}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError(
+            ErrorCode.INVALID_JSON,
+            f"Invalid JSON: expected an object, got {type(message).__name__}",
+        )
+    return message
+
+
+# -- decoding (client side) -------------------------------------------------------------
+
+
+def decode_frame(raw: str | bytes) -> dict[str, Any]:
+    """Parse one server frame."""
+    frame = orjson.loads(raw)
+    if not isinstance(frame, dict) or "type" not in frame:
+        raise ValueError(f"not an OpenEnv frame: {str(raw)[:200]!r}")
+    return frame
+
+
+def parse_result(data: dict[str, Any], observation_type: type[ObsT] | None) -> StepResult[ObsT]:
+    """Turn an observation frame's ``data`` into a :class:`StepResult`.
+
+    With ``observation_type=None`` the observation stays a plain dict. Fields the
+    observation type does not know are ignored, so a newer server does not break
+    an older client.
+    """
+    payload = dict(data.get("observation") or {})
+    reward = data.get("reward")
+    done = bool(data.get("done", False))
+    # Older servers also nest metadata inside the observation.
+    metadata = data.get("metadata") or payload.pop("metadata", None) or {}
+    observation: Any
+    if observation_type is None:
+        observation = payload
+    else:
+        known = observation_type.model_fields  # type: ignore[attr-defined]
+        fields = {k: v for k, v in payload.items() if k in known and k not in _BESIDE}
+        observation = observation_type.model_validate(  # type: ignore[attr-defined]
+            {**fields, "reward": reward, "done": done, "metadata": metadata}
+        )
+    return StepResult(observation=observation, reward=reward, done=done, metadata=metadata)

@@ -1,0 +1,408 @@
+"""``create_app``: serve an environment over OpenEnv's wire protocol.
+
+Routes: WebSocket ``/ws`` (the fast, stateful path: one connection, one session),
+``GET /health``, ``/metadata``, ``/schema``, ``/state``, ``POST /reset``,
+``/step`` (stateless: a fresh environment per call), ``POST /mcp`` and
+``/openapi.json``. The frames themselves are defined in :mod:`openenv.protocol`;
+the rules sessions live by are in :mod:`openenv.server.sessions`.
+
+Example::
+
+    from openenv.server import create_app
+    app = create_app(EchoEnvironment)          # then: uvicorn module:app
+
+    # or with limits
+    app = create_app(EchoEnvironment, config=ServerConfig(max_sessions=64))
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .. import protocol
+from ..environment import Environment
+from ..protocol import EXTENSIONS_SUBPROTOCOL, ErrorCode, ProtocolError
+from ..types import EnvironmentMetadata
+from . import mcp
+from .auth import BearerTokenMiddleware
+from .config import ServerConfig
+from .sessions import EnvFactory, Session, SessionManager
+
+log = logging.getLogger("openenv.server")
+
+MESSAGE_KEYS = {
+    "reset": {"type", "data", "id"},
+    "step": {"type", "data", "id", "timeout_s"},
+    "state": {"type", "id"},
+    "close": {"type", "id"},
+    "mcp": {"type", "data", "id"},
+}
+_HTTP_STATUS = {
+    ErrorCode.CAPACITY_REACHED: 503,
+    ErrorCode.TIMEOUT: 504,
+    ErrorCode.FACTORY_ERROR: 500,
+    ErrorCode.EXECUTION_ERROR: 500,
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.MESSAGE_TOO_LARGE: 413,
+}
+
+
+class ResetRequest(BaseModel):
+    """Body of ``POST /reset``; environment-specific options ride along as extra fields."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"seed": 42}]})
+    seed: int | None = Field(default=None, ge=0, description="Seed for a reproducible episode.")
+    episode_id: str | None = Field(default=None, max_length=255)
+
+
+class StepRequest(BaseModel):
+    """Body of ``POST /step``."""
+
+    action: dict[str, Any] = Field(description="The action's fields, as in /schema.")
+    timeout_s: float | None = Field(default=None, gt=0)
+    request_id: str | None = Field(default=None, max_length=255)
+
+
+def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors without URLs or (possibly huge) inputs, safe to send back."""
+    return exc.errors(include_url=False, include_input=False, include_context=False)
+
+
+def create_app(
+    env: type[Environment[Any, Any, Any]] | EnvFactory,
+    env_class: type[Environment[Any, Any, Any]] | None = None,
+    *,
+    config: ServerConfig | None = None,
+    metadata: EnvironmentMetadata | None = None,
+) -> FastAPI:
+    """Build the ASGI app serving ``env``.
+
+    ``env`` is an :class:`~openenv.Environment` subclass (instantiated once per
+    session), or any factory returning an instance (sync or async), in which case
+    ``env_class`` names the class so the server knows its types.
+    """
+    if env_class is None:
+        if not (inspect.isclass(env) and issubclass(env, Environment)):
+            raise TypeError("create_app(factory) needs env_class=<your Environment subclass>")
+        env_class = env
+    config = config or ServerConfig()
+    manager = SessionManager(env, env_class, config)
+    meta = metadata or env_class.metadata or default_metadata(env_class)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        manager.start()
+        try:
+            yield
+        finally:
+            await manager.shutdown()
+
+    app = FastAPI(
+        title=f"OpenEnv: {meta.name}",
+        version="1.0.0",
+        description=meta.description,
+        lifespan=lifespan,
+    )
+    app.state.sessions = manager
+    app.state.config = config
+    if config.token:
+        app.add_middleware(BearerTokenMiddleware, token=config.token)
+
+    @app.exception_handler(ProtocolError)
+    async def protocol_error(_: Request, exc: ProtocolError) -> JSONResponse:
+        headers = {"Retry-After": "1"} if exc.code is ErrorCode.CAPACITY_REACHED else None
+        return JSONResponse(
+            {"detail": exc.message, **exc.frame_data()},
+            status_code=_HTTP_STATUS.get(exc.code, 400),
+            headers=headers,
+        )
+
+    @app.get("/health", tags=["Info"])
+    async def health() -> dict[str, Any]:
+        return {"status": "healthy"}
+
+    @app.get("/metadata", tags=["Info"], response_model=EnvironmentMetadata)
+    async def get_metadata() -> EnvironmentMetadata:
+        return meta
+
+    @app.get("/schema", tags=["Info"])
+    async def schema() -> dict[str, Any]:
+        return {
+            "action": env_class.action_type.model_json_schema(),
+            "observation": env_class.observation_type.model_json_schema(),
+            "state": env_class.state_type.model_json_schema(),
+            "reset_observation": env_class.observation_type.model_json_schema(),
+        }
+
+    async def run_stateless(call: Callable[[Session], Any]) -> JSONResponse:
+        async with manager.temporary() as session:
+            try:
+                observation = await call(session)
+            except ValidationError as exc:
+                return JSONResponse({"detail": validation_errors(exc)}, status_code=422)
+            except ProtocolError:
+                raise
+            except Exception as exc:
+                log.exception("environment failed during an HTTP call")
+                raise execution_error(exc) from None
+        return JSONResponse(protocol.observation_data(observation))
+
+    @app.post("/reset", tags=["Environment"])
+    async def reset(request: ResetRequest | None = None) -> JSONResponse:
+        """Reset a fresh environment (stateless: use /ws for a session)."""
+        options = request.model_dump(exclude_unset=True) if request else {}
+        return await run_stateless(lambda s: s.reset(options))
+
+    @app.post("/step", tags=["Environment"])
+    async def step(request: StepRequest) -> JSONResponse:
+        """Reset a fresh environment, then apply one action (stateless)."""
+
+        async def call(session: Session) -> Any:
+            await session.reset({})
+            return await session.step(request.action, request.timeout_s)
+
+        return await run_stateless(call)
+
+    @app.get("/state", tags=["Environment"])
+    async def state() -> JSONResponse:
+        """The state of a fresh environment (stateless)."""
+        async with manager.temporary() as session:
+            return JSONResponse(session.state().model_dump(mode="json"))
+
+    @app.post("/mcp", tags=["MCP"])
+    async def mcp_endpoint(request: Request) -> JSONResponse:
+        """MCP over JSON-RPC 2.0: ``tools/list``, ``tools/call`` (a fresh environment per call)."""
+        body = await request.body()
+        if len(body) > config.max_message_bytes:
+            return JSONResponse(
+                mcp.error(protocol.JsonRpcCode.INVALID_REQUEST, "request too large"), 413
+            )
+        parsed = mcp.parse(body)
+        if isinstance(parsed, dict) and "error" in parsed and parsed.get("jsonrpc") == "2.0":
+            return JSONResponse(parsed)
+        async with contextlib.AsyncExitStack() as stack:
+
+            async def session_for() -> Session:
+                return await stack.enter_async_context(manager.temporary())
+
+            return JSONResponse(await mcp.handle(parsed, session_for))
+
+    @app.websocket("/ws")
+    async def websocket_endpoint(websocket: WebSocket) -> None:
+        await WebSocketSession(websocket, manager).run()
+
+    return app
+
+
+def execution_error(exc: BaseException) -> ProtocolError:
+    return ProtocolError(ErrorCode.EXECUTION_ERROR, f"{type(exc).__name__}: {exc}")
+
+
+def default_metadata(env_class: type) -> EnvironmentMetadata:
+    doc = inspect.getdoc(env_class) or ""
+    return EnvironmentMetadata(name=env_class.__name__, description=doc.split("\n\n")[0])
+
+
+_DISCONNECTED = object()
+
+
+class WebSocketSession:
+    """Serves one WebSocket connection: one session, messages answered in order.
+
+    A reader task watches the socket while a call runs, so a client that vanishes
+    mid-step ends its session at once instead of when the step returns.
+    """
+
+    def __init__(self, websocket: WebSocket, manager: SessionManager) -> None:
+        self.websocket = websocket
+        self.manager = manager
+        self.inbox: asyncio.Queue[Any] = asyncio.Queue(maxsize=64)
+        self.handling = False
+        self.ended: str | None = None
+
+    async def run(self) -> None:
+        ws = self.websocket
+        offered = ws.scope.get("subprotocols") or ()
+        await ws.accept(subprotocol=EXTENSIONS_SUBPROTOCOL if EXTENSIONS_SUBPROTOCOL in offered else None)
+        try:
+            session = await self.manager.open()
+        except ProtocolError as exc:
+            await ws.send_text(protocol.encode_error(exc))
+            await ws.close(code=1013 if exc.code is ErrorCode.CAPACITY_REACHED else 1011)
+            return
+        main = asyncio.current_task()
+        session.on_end = self._on_end
+        reader = asyncio.get_running_loop().create_task(self._read(main))
+        try:
+            await self._serve(session)
+        except WebSocketDisconnect:
+            pass  # the client left while we were answering; nothing more to send
+        except asyncio.CancelledError:
+            if not reader.done():  # cancelled from outside (shutdown), not by our reader
+                raise
+        finally:
+            reader.cancel()
+            await session.close(self.ended or "client disconnected")
+
+    def _on_end(self, reason: str) -> None:
+        # Reaping or shutdown: wake the serving loop so it closes the socket.
+        self.ended = reason
+        with contextlib.suppress(asyncio.QueueFull):
+            self.inbox.put_nowait(_DISCONNECTED)
+
+    async def _read(self, main: asyncio.Task[Any] | None) -> None:
+        receive = self.websocket.receive
+        while True:
+            message = await receive()
+            if message["type"] == "websocket.disconnect":
+                if self.handling and main is not None:
+                    main.cancel()  # abandon the running call; the session is over
+                with contextlib.suppress(asyncio.QueueFull):
+                    self.inbox.put_nowait(_DISCONNECTED)
+                return
+            text = message.get("text")
+            await self.inbox.put(text if text is not None else message.get("bytes", b""))
+
+    async def _serve(self, session: Session) -> None:
+        ws = self.websocket
+        limit = self.manager.config.max_message_bytes
+        while True:
+            raw = await self.inbox.get()
+            if raw is _DISCONNECTED:
+                if self.ended is not None:
+                    await ws.close(code=1000, reason=self.ended[:120])
+                return
+            if len(raw) > limit:
+                error = ProtocolError(
+                    ErrorCode.MESSAGE_TOO_LARGE,
+                    f"message of {len(raw)} bytes exceeds the limit of {limit} bytes",
+                    max_message_bytes=limit,
+                )
+                await ws.send_text(protocol.encode_error(error))
+                continue
+            self.handling = True
+            try:
+                reply = await self._answer(session, raw)
+            finally:
+                self.handling = False
+            if reply is None:  # close requested
+                await ws.close(code=1000)
+                return
+            await ws.send_text(reply)
+            if session.ended is not None:  # e.g. the step timed out
+                await ws.close(code=1000, reason=session.ended[:120])
+                return
+
+    async def _answer(self, session: Session, raw: str | bytes) -> str | None:
+        request_id = None
+        try:
+            message = protocol.decode_message(raw)
+            request_id = message.get("id")
+            kind = message.get("type")
+            allowed = MESSAGE_KEYS.get(kind) if isinstance(kind, str) else None
+            if allowed is None:
+                what = f"unknown message type {kind!r}" if kind is not None else 'no "type"'
+                raise ProtocolError(
+                    ErrorCode.UNKNOWN_TYPE,
+                    f"{what}; expected one of {', '.join(MESSAGE_KEYS)}",
+                )
+            extra = message.keys() - allowed
+            if extra:
+                raise ProtocolError(
+                    ErrorCode.VALIDATION_ERROR,
+                    f"unexpected field(s) {sorted(extra)} in a {kind} message",
+                )
+            data = message.get("data")
+            if kind == "step":
+                if isinstance(data, dict) and self._is_mcp_step(data):
+                    return protocol.encode_frame(
+                        "observation", await mcp_step(session, data), request_id
+                    )
+                timeout_s = message.get("timeout_s")
+                if timeout_s is not None and (
+                    isinstance(timeout_s, bool)
+                    or not isinstance(timeout_s, int | float)
+                    or timeout_s <= 0
+                ):
+                    raise ProtocolError(
+                        ErrorCode.VALIDATION_ERROR, "timeout_s must be a positive number"
+                    )
+                observation = await session.step(data, timeout_s)
+                return protocol.encode_observation(observation, request_id)
+            if kind == "reset":
+                if data is not None and not isinstance(data, dict):
+                    raise ProtocolError(
+                        ErrorCode.VALIDATION_ERROR, "reset data must be an object of options"
+                    )
+                observation = await session.reset(data or {})
+                return protocol.encode_observation(observation, request_id)
+            if kind == "state":
+                state = session.state().model_dump(mode="json")
+                return protocol.encode_frame("state", state, request_id)
+            if kind == "mcp":
+                if not isinstance(data, dict):
+                    raise ProtocolError(
+                        ErrorCode.VALIDATION_ERROR, "mcp data must be a JSON-RPC request object"
+                    )
+
+                async def this_session() -> Session:
+                    return session
+
+                return protocol.encode_frame("mcp", await mcp.handle(data, this_session), request_id)
+            return None  # close
+        except ProtocolError as exc:
+            return protocol.encode_error(exc, request_id)
+        except ValidationError as exc:
+            error = ProtocolError(
+                ErrorCode.VALIDATION_ERROR,
+                f"invalid {exc.title}: {exc.error_count()} error(s)",
+                errors=validation_errors(exc),
+            )
+            return protocol.encode_error(error, request_id)
+        except Exception as exc:
+            log.exception("environment failed in session %s", session.id)
+            return protocol.encode_error(execution_error(exc), request_id)
+
+    def _is_mcp_step(self, data: dict[str, Any]) -> bool:
+        # OpenEnv's MCPToolClient sends tool calls as step actions typed
+        # "list_tools" / "call_tool"; honour them when the action has no "type" of its own.
+        return (
+            data.get("type") in ("list_tools", "call_tool")
+            and "type" not in self.manager.action_type.model_fields
+            and bool(self.manager.env_class.tools())
+        )
+
+
+async def mcp_step(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    """Answer an MCP-style step action as OpenEnv's ListTools/CallTool observations."""
+    tools = type(session.env).tools()
+    if data["type"] == "list_tools":
+        described = [spec.describe("input_schema") for spec in tools.values()]
+        return {"observation": {"tools": described}, "reward": None, "done": False}
+    name = data.get("tool_name")
+    arguments = data.get("arguments") or {}
+    observation: dict[str, Any] = {"tool_name": name, "result": None, "error": None}
+    if name not in tools:
+        observation["error"] = {"error_type": "tool_not_found", "message": f"Unknown tool: {name!r}"}
+    else:
+        try:
+            observation["result"] = mcp.tool_result(await session.call_tool(name, arguments))
+        except ValidationError as exc:
+            observation["error"] = {"error_type": "invalid_args", "message": str(exc)}
+        except ProtocolError:
+            raise
+        except Exception as exc:
+            observation["error"] = {
+                "error_type": "execution_error",
+                "message": f"{type(exc).__name__}: {exc}",
+            }
+    return {"observation": observation, "reward": None, "done": False}

@@ -1,0 +1,46 @@
+"""Optional bearer-token guard for every route, WebSocket upgrades included.
+
+Pure ASGI middleware: it looks once at each connection's headers and adds
+nothing to the per-message path of an accepted WebSocket.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+
+class BearerTokenMiddleware:
+    """Refuse requests without ``Authorization: Bearer <token>``.
+
+    HTTP requests get ``401`` with ``{"detail", "code": "UNAUTHORIZED"}``; a
+    WebSocket upgrade is refused before it is accepted (the client sees HTTP 403).
+    """
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.expected = f"Bearer {token}".encode()
+
+    def _authorized(self, scope: Scope) -> bool:
+        for name, value in scope.get("headers", ()):
+            if name == b"authorization":
+                return secrets.compare_digest(value, self.expected)
+        return False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket") or self._authorized(scope):
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008, "reason": "unauthorized"})
+            return
+        body = b'{"detail":"missing or wrong bearer token","code":"UNAUTHORIZED"}'
+        headers: list[Any] = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"www-authenticate", b"Bearer"),
+        ]
+        await send({"type": "http.response.start", "status": 401, "headers": headers})
+        await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,49 @@
+"""Server settings, with the defaults every limit starts from."""
+
+from __future__ import annotations
+
+import os
+
+from pydantic import BaseModel, Field
+
+
+class ServerConfig(BaseModel):
+    """Limits and switches of one server. Every field has a sensible default.
+
+    Example::
+
+        app = create_app(EchoEnvironment, config=ServerConfig(max_sessions=64, token="s3cret"))
+    """
+
+    max_sessions: int = Field(
+        1024, ge=1, description="Sessions at once: WebSocket sessions plus in-flight HTTP calls."
+    )
+    idle_timeout_s: float | None = Field(
+        600.0,
+        gt=0,
+        description="A session with no message for this long is reaped (None: never). "
+        "Generous, since a model may generate for minutes between two steps.",
+    )
+    step_timeout_s: float = Field(
+        300.0, gt=0, description="Longest a reset/step may run unless the request asks less."
+    )
+    timeout_grace_s: float = Field(
+        0.5,
+        ge=0,
+        description="Extra time past a step's timeout before the server ends it, so an "
+        "environment that enforces the timeout itself can still answer.",
+    )
+    max_message_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, description="Largest client message accepted."
+    )
+    token: str | None = Field(
+        default_factory=lambda: os.environ.get("OPENENV_TOKEN") or None,
+        description="Bearer token required on every route (default: $OPENENV_TOKEN).",
+    )
+    ping_interval_s: float | None = Field(
+        20.0, description="WebSocket keepalive ping period (None: no pings)."
+    )
+    ping_timeout_s: float | None = Field(20.0, description="Close if a ping gets no pong.")
+    sync_workers: int = Field(
+        64, ge=1, description="Threads that run synchronous environments' reset/step."
+    )

@@ -1,0 +1,268 @@
+"""Session rules, in one place: capacity, timeouts, idle reaping, and clean-up.
+
+A :class:`Session` owns one environment instance for its whole life. The
+:class:`SessionManager` creates sessions against a capacity limit (WebSocket
+sessions and in-flight stateless HTTP calls share it), reaps idle ones, and makes
+sure every session's environment is closed exactly once — on close, disconnect,
+timeout, reaping or server shutdown. One session's failure never touches another.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..environment import Environment
+from ..protocol import ErrorCode, ProtocolError
+from ..types import Observation, State
+from .config import ServerConfig
+
+log = logging.getLogger("openenv.server")
+
+EnvFactory = Callable[[], "Environment[Any, Any, Any] | Awaitable[Environment[Any, Any, Any]]"]
+
+
+class SessionEnded(Exception):
+    """The session was ended (timeout, reaping, shutdown) while a call was waiting."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Session:
+    """One environment instance and the rules around calling it."""
+
+    def __init__(self, manager: SessionManager, env: Environment[Any, Any, Any]) -> None:
+        self.id = uuid.uuid4().hex
+        self.env = env
+        self.manager = manager
+        self.created_at = self.last_active = time.monotonic()
+        self.has_reset = False
+        self.ended: str | None = None
+        self.on_end: Callable[[str], None] | None = None
+        self._in_thread: asyncio.Future[Any] | None = None  # sync call still running
+        self._busy = False
+
+    # -- calls -------------------------------------------------------------------------
+
+    async def reset(self, options: dict[str, Any]) -> Observation:
+        model = type(self.env).reset_options_model()
+        kwargs = model.model_validate(options).model_dump(exclude_unset=True)
+        if "reset_async" in self.manager.async_methods:
+            call: Awaitable[Observation] = self.env.reset_async(**kwargs)
+        else:
+            call = self._in_worker(functools.partial(self.env.reset, **kwargs))
+        observation = await self._guarded(call, None)
+        self.has_reset = True
+        return observation
+
+    async def step(self, action_data: Any, timeout_s: float | None = None) -> Observation:
+        if not self.has_reset:
+            raise ProtocolError(ErrorCode.NOT_RESET, "call reset before step: no episode started")
+        if not isinstance(action_data, dict):
+            raise ProtocolError(
+                ErrorCode.VALIDATION_ERROR,
+                f"step data must be an object of action fields, got {type(action_data).__name__}",
+            )
+        action = self.manager.action_type.model_validate(action_data)
+        limit = self.manager.step_limit(timeout_s)
+        if "step_async" in self.manager.async_methods:
+            call: Awaitable[Observation] = self.env.step_async(action, timeout_s=limit)
+        else:
+            call = self._in_worker(functools.partial(self.env.step, action, timeout_s=limit))
+        return await self._guarded(call, limit)
+
+    def state(self) -> State:
+        self.last_active = time.monotonic()
+        return self.env.state
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        spec = type(self.env).tools()[name]
+        return await self._guarded(spec.call(self.env, arguments), None)
+
+    async def _guarded(self, call: Awaitable[Any], timeout_s: float | None) -> Any:
+        """Run one call under the session's timeout; a timeout ends the session."""
+        limit = self.manager.step_limit(timeout_s)
+        self._busy = True
+        self.last_active = time.monotonic()
+        try:
+            async with asyncio.timeout(limit + self.manager.config.timeout_grace_s):
+                return await call
+        except TimeoutError:
+            await self.close(f"timed out after {limit:g} s")
+            raise ProtocolError(
+                ErrorCode.TIMEOUT,
+                f"the environment did not answer within {limit:g} s; session ended",
+                timeout_s=limit,
+            ) from None
+        finally:
+            self._busy = False
+            self.last_active = time.monotonic()
+
+    def _in_worker(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self.manager.executor, fn)
+        self._in_thread = future
+        return asyncio.shield(future)  # a timeout abandons the call, never the thread's result
+
+    # -- life cycle --------------------------------------------------------------------
+
+    @property
+    def idle_for(self) -> float:
+        return 0.0 if self._busy else time.monotonic() - self.last_active
+
+    async def close(self, reason: str = "closed") -> None:
+        """End the session and close its environment (once; safe to call again)."""
+        if self.ended is not None:
+            return
+        self.ended = reason
+        self.manager.forget(self)
+        if self.on_end is not None:
+            self.on_end(reason)
+        await self.manager.close_env(self.env, self._in_thread)
+
+
+class CapacityError(ProtocolError):
+    def __init__(self, active: int, max_sessions: int) -> None:
+        super().__init__(
+            ErrorCode.CAPACITY_REACHED,
+            f"Server at capacity: {active}/{max_sessions} sessions in use; retry later",
+            active_sessions=active,
+            max_sessions=max_sessions,
+        )
+
+
+class SessionManager:
+    """Creates, counts, reaps and closes sessions for one environment type."""
+
+    def __init__(
+        self,
+        factory: EnvFactory,
+        env_class: type[Environment[Any, Any, Any]],
+        config: ServerConfig,
+    ) -> None:
+        self.factory = factory
+        self.env_class = env_class
+        self.action_type = env_class.action_type
+        self.config = config
+        self.async_methods = {m for m in ("reset_async", "step_async") if env_class.runs_async(m)}
+        self.sessions: dict[str, Session] = {}
+        self._pending = 0  # sessions whose environment is being created
+        self._executor: ThreadPoolExecutor | None = None
+        self._reaper: asyncio.Task[None] | None = None
+
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                self.config.sync_workers, thread_name_prefix="openenv-env"
+            )
+        return self._executor
+
+    @property
+    def active(self) -> int:
+        return len(self.sessions) + self._pending
+
+    def step_limit(self, requested: float | None) -> float:
+        """The timeout a call gets: what it asked, capped by the server's ``step_timeout_s``."""
+        ceiling = self.config.step_timeout_s
+        return ceiling if requested is None else min(float(requested), ceiling)
+
+    async def open(self) -> Session:
+        """A new session with a fresh environment, or :class:`CapacityError`."""
+        if self.active >= self.config.max_sessions:
+            raise CapacityError(self.active, self.config.max_sessions)
+        self._pending += 1
+        try:
+            env = self.factory()
+            if inspect.isawaitable(env):
+                env = await env
+        except Exception as exc:
+            log.exception("environment factory failed")
+            raise ProtocolError(
+                ErrorCode.FACTORY_ERROR,
+                f"could not create the environment: {type(exc).__name__}: {exc}",
+                factory_name=getattr(self.factory, "__name__", repr(self.factory)),
+            ) from None
+        finally:
+            self._pending -= 1
+        session = Session(self, env)
+        self.sessions[session.id] = session
+        return session
+
+    @contextlib.asynccontextmanager
+    async def temporary(self) -> Any:
+        """A session for one stateless HTTP call; it counts against capacity while it lasts."""
+        session = await self.open()
+        try:
+            yield session
+        finally:
+            await session.close("http call done")
+
+    def forget(self, session: Session) -> None:
+        self.sessions.pop(session.id, None)
+
+    async def close_env(
+        self, env: Environment[Any, Any, Any], running: asyncio.Future[Any] | None
+    ) -> None:
+        """Close ``env`` once any call still running in a thread has finished."""
+        loop = asyncio.get_running_loop()
+
+        def close_now() -> None:
+            try:
+                env.close()
+            except Exception:
+                log.exception("closing %s failed", type(env).__name__)
+
+        if running is not None and not running.done():
+            # The thread is still inside the environment: close after it returns.
+            running.add_done_callback(lambda _: self.executor.submit(close_now))
+            return
+        if type(env).close is Environment.close:
+            return  # nothing to release
+        await loop.run_in_executor(self.executor, close_now)
+
+    # -- reaping and shutdown ------------------------------------------------------------
+
+    def start(self) -> None:
+        if self.config.idle_timeout_s is not None and self._reaper is None:
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
+
+    async def _reap_forever(self) -> None:
+        idle = self.config.idle_timeout_s
+        assert idle is not None
+        period = max(0.05, min(idle / 4, 30.0))
+        while True:
+            await asyncio.sleep(period)
+            await self.reap_idle()
+
+    async def reap_idle(self) -> int:
+        """Close sessions idle longer than ``idle_timeout_s``; return how many."""
+        idle = self.config.idle_timeout_s
+        if idle is None:
+            return 0
+        stale = [s for s in list(self.sessions.values()) if s.idle_for > idle]
+        for session in stale:
+            log.info("reaping session %s after %.0f s idle", session.id, session.idle_for)
+            await session.close(f"idle for more than {idle:g} s")
+        return len(stale)
+
+    async def shutdown(self) -> None:
+        """Close every session, then the worker threads."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
+        for session in list(self.sessions.values()):
+            await session.close("server shutting down")
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None
