@@ -1,0 +1,1 @@
+"""Benchmarks and the reference-OpenEnv harness shared with the compatibility tests."""
