@@ -1,0 +1,342 @@
+"""Find an environment by name or folder: its :class:`~openenv.Environment` class and settings.
+
+``ENV`` (as ``openenv serve ENV`` and the launchers take it) is one of:
+
+* the name of an installed environment: an entry point in the group
+  ``openenv.environments`` (``echo_env = "echo_env.server.environment:EchoEnvironment"``);
+* an importable package with an ``openenv.yaml``, or whose ``<pkg>.server.environment``
+  defines exactly one Environment subclass;
+* a folder holding an ``openenv.yaml`` (the folder goes on ``sys.path`` and its
+  ``environment: module:Class`` entry is imported).
+
+Example::
+
+    from openenv.discovery import find_environment, list_environments
+
+    found = find_environment("echo_env")        # or "envs/echo_env"
+    found.env_class                             # <class 'EchoEnvironment'>
+    found.settings["isolation"]                 # "none", from openenv.yaml
+    [info.name for info in list_environments()] # ["echo_env", ...]
+
+Failures raise :class:`EnvironmentNotFound` with a one-line message that says what to do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import json
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import Distribution, EntryPoint, entry_points
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .environment import Environment
+
+ENTRY_POINT_GROUP = "openenv.environments"
+SETTINGS_FILE = "openenv.yaml"
+
+EnvClass = type[Environment[Any, Any, Any]]
+
+
+class EnvironmentNotFound(LookupError):
+    """``ENV`` names no environment, or the one it names cannot be loaded."""
+
+
+@dataclass(frozen=True)
+class FoundEnvironment:
+    """An environment class, the settings from its ``openenv.yaml``, and where it came from."""
+
+    name: str
+    env_class: EnvClass
+    settings: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    """Human-readable origin, e.g. ``"openenv-echo-env 0.1.0 (entry point)"`` or a folder."""
+    root: Path | None = None
+    """The folder holding ``openenv.yaml``, when there is one."""
+
+    @property
+    def description(self) -> str:
+        return str(self.settings.get("description") or describe_class(self.env_class))
+
+    @property
+    def isolation(self) -> str | None:
+        value = self.settings.get("isolation")
+        return str(value) if value is not None else None
+
+    @property
+    def port(self) -> int | None:
+        value = self.settings.get("port")
+        return int(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class EnvironmentInfo:
+    """One row of :func:`list_environments` (nothing imported beyond what is needed)."""
+
+    name: str
+    description: str
+    source: str
+
+
+# -- public API -------------------------------------------------------------------------------
+
+
+def find_environment(target: str | Path) -> FoundEnvironment:
+    """Resolve ``target`` (installed name, importable package, or folder) to an environment."""
+    text = str(target)
+    path = Path(text).expanduser()
+    looks_like_path = isinstance(target, Path) or any(c in text for c in "/\\~.")
+    if looks_like_path or (path / SETTINGS_FILE).is_file():
+        return _from_folder(path)
+    entry = _entry_points().get(text) or _entry_points().get(text.replace("-", "_"))
+    if entry is not None:
+        return _from_entry_point(entry)
+    if text.isidentifier() and _module_exists(text):
+        return _from_package(text)
+    if path.is_dir():
+        return _from_folder(path)  # says what the folder lacks
+    raise EnvironmentNotFound(
+        f"no environment named {text!r}; installed: {_installed_names()}. "
+        f"Pass a folder with {SETTINGS_FILE} or pip install the package"
+    )
+
+
+def list_environments(search: Path | None = None) -> list[EnvironmentInfo]:
+    """Installed environments, then folders with an ``openenv.yaml`` under ``search``.
+
+    ``search`` (default: the current directory) is looked at for ``./openenv.yaml``
+    and ``./envs/*/openenv.yaml``; names already installed are not repeated.
+    """
+    found: dict[str, EnvironmentInfo] = {}
+    for name, entry in sorted(_entry_points().items()):
+        found[name] = _describe_entry_point(name, entry)
+    search = Path.cwd() if search is None else search
+    for settings_file in [search / SETTINGS_FILE, *sorted(search.glob(f"envs/*/{SETTINGS_FILE}"))]:
+        if not settings_file.is_file():
+            continue
+        try:
+            settings = read_settings(settings_file)
+        except EnvironmentNotFound as exc:
+            settings = {"description": f"(unreadable: {exc})"}
+        name = str(settings.get("name") or settings_file.parent.name)
+        if name not in found:
+            folder = _display_path(settings_file.parent)
+            found[name] = EnvironmentInfo(name, str(settings.get("description", "")), folder)
+    return list(found.values())
+
+
+def read_settings(settings_file: Path) -> dict[str, Any]:
+    """The mapping in an ``openenv.yaml`` (``{}`` for an empty file)."""
+    try:
+        data = yaml.safe_load(settings_file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise EnvironmentNotFound(f"cannot read {settings_file}: {detail}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise EnvironmentNotFound(f"{settings_file} must hold a mapping, not {type(data).__name__}")
+    return data
+
+
+def load_class(spec: str) -> EnvClass:
+    """Import ``"package.module:ClassName"`` and check it is an Environment subclass."""
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise EnvironmentNotFound(f"{spec!r} is not of the form 'package.module:ClassName'")
+    module = _import(module_name)
+    obj: Any = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise EnvironmentNotFound(f"{module_name} has no attribute {attr!r}")
+        obj = getattr(obj, part)
+    if not (inspect.isclass(obj) and issubclass(obj, Environment)):
+        raise EnvironmentNotFound(f"{spec} is not a subclass of openenv.Environment")
+    return obj
+
+
+def describe_class(env_class: type) -> str:
+    """An environment's description: its metadata's, or the first line of its docstring."""
+    metadata = getattr(env_class, "metadata", None)
+    if metadata is not None and getattr(metadata, "description", ""):
+        return str(metadata.description)
+    doc = inspect.getdoc(env_class) or ""
+    return doc.split("\n\n")[0].replace("\n", " ")
+
+
+# -- the three ways to find one ----------------------------------------------------------------
+
+
+def _from_folder(path: Path) -> FoundEnvironment:
+    if path.name == SETTINGS_FILE and path.is_file():
+        path = path.parent
+    if not path.is_dir():
+        raise EnvironmentNotFound(f"no folder {str(path)!r}; pass an installed name or a folder")
+    settings_file = path / SETTINGS_FILE
+    if not settings_file.is_file():
+        raise EnvironmentNotFound(f"folder {str(path)!r} has no {SETTINGS_FILE}")
+    root = path.resolve()
+    settings = read_settings(settings_file)
+    spec = settings.get("environment")
+    if not isinstance(spec, str):
+        raise EnvironmentNotFound(
+            f"{settings_file} has no 'environment: package.module:ClassName' entry"
+        )
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    env_class = load_class(spec)
+    name = str(settings.get("name") or root.name)
+    return FoundEnvironment(name, env_class, settings, _display_path(root), root)
+
+
+def _from_entry_point(entry: EntryPoint) -> FoundEnvironment:
+    try:
+        obj = entry.load()
+    except Exception as exc:
+        raise EnvironmentNotFound(
+            f"cannot load environment {entry.name!r} ({entry.value}): {_one_line(exc)}"
+        ) from None
+    if not (inspect.isclass(obj) and issubclass(obj, Environment)):
+        raise EnvironmentNotFound(f"entry point {entry.name!r} ({entry.value}) is not an Environment")
+    root = _settings_root(entry.module.split(".")[0], entry.dist)
+    settings = read_settings(root / SETTINGS_FILE) if root else {}
+    return FoundEnvironment(entry.name, obj, settings, _dist_label(entry.dist), root)
+
+
+def _from_package(package: str) -> FoundEnvironment:
+    root = _settings_root(package, None)
+    settings = read_settings(root / SETTINGS_FILE) if root else {}
+    spec = settings.get("environment")
+    if isinstance(spec, str):
+        env_class = load_class(spec)
+    else:
+        module_name = f"{package}.server.environment"
+        if not _module_exists(module_name):
+            raise EnvironmentNotFound(
+                f"package {package!r} is not an environment: it has no {SETTINGS_FILE} "
+                f"with an 'environment' entry and no {module_name} module"
+            )
+        env_class = _single_environment(_import(module_name))
+    name = str(settings.get("name") or package)
+    return FoundEnvironment(name, env_class, settings, f"package {package}", root)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _entry_points() -> dict[str, EntryPoint]:
+    return {entry.name: entry for entry in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _installed_names() -> str:
+    names = sorted(_entry_points())
+    return ", ".join(names) if names else "none"
+
+
+def _describe_entry_point(name: str, entry: EntryPoint) -> EnvironmentInfo:
+    source = _dist_label(entry.dist)
+    root = _settings_root(entry.module.split(".")[0], entry.dist)
+    if root is not None:
+        try:
+            description = read_settings(root / SETTINGS_FILE).get("description")
+        except EnvironmentNotFound:
+            description = None
+        if description:
+            return EnvironmentInfo(name, str(description), source)
+    try:
+        return EnvironmentInfo(name, describe_class(entry.load()), source)
+    except Exception as exc:
+        return EnvironmentInfo(name, f"(cannot load: {_one_line(exc)})", source)
+
+
+def _settings_root(package: str, dist: Distribution | None) -> Path | None:
+    """The folder with the package's ``openenv.yaml``, without importing the package.
+
+    Looked for inside the package, then in the project folder of an editable or
+    source install (the package's parent, when that holds a ``pyproject.toml``).
+    """
+    candidates: list[Path] = []
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is not None and spec.submodule_search_locations:
+        package_dir = Path(next(iter(spec.submodule_search_locations)))
+        candidates.append(package_dir)
+        if (package_dir.parent / "pyproject.toml").is_file():
+            candidates.append(package_dir.parent)
+    project = _project_dir(dist) if dist is not None else None
+    if project is not None:
+        candidates.append(project)
+    for candidate in candidates:
+        if (candidate / SETTINGS_FILE).is_file():
+            return candidate
+    return None
+
+
+def _project_dir(dist: Distribution) -> Path | None:
+    """The source folder of a ``pip install -e <folder>`` / ``pip install <folder>``."""
+    try:
+        text = dist.read_text("direct_url.json")
+        url = json.loads(text).get("url", "") if text else ""
+    except (OSError, ValueError):
+        return None
+    if isinstance(url, str) and url.startswith("file://"):
+        return Path(url.removeprefix("file://"))
+    return None
+
+
+def _dist_label(dist: Distribution | None) -> str:
+    if dist is None:
+        return "entry point"
+    project = _project_dir(dist)
+    where = f" from {_display_path(project)}" if project is not None else ""
+    return f"{dist.name} {dist.version}{where}"
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def _import(module_name: str) -> Any:
+    try:
+        return importlib.import_module(module_name)
+    except Exception as exc:
+        raise EnvironmentNotFound(f"cannot import {module_name}: {_one_line(exc)}") from None
+
+
+def _single_environment(module: Any) -> EnvClass:
+    classes = [
+        obj
+        for obj in vars(module).values()
+        if inspect.isclass(obj) and issubclass(obj, Environment) and obj is not Environment
+    ]
+    own = [cls for cls in classes if cls.__module__ == module.__name__] or classes
+    if len(own) != 1:
+        names = ", ".join(sorted(cls.__name__ for cls in own)) or "none"
+        raise EnvironmentNotFound(
+            f"{module.__name__} must define exactly one Environment subclass (found: {names}); "
+            f"name it in {SETTINGS_FILE} as 'environment: {module.__name__}:ClassName'"
+        )
+    return own[0]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def _display_path(path: Path) -> str:
+    try:
+        relative = path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return str(path)
+    return f"./{relative}" if str(relative) != "." else "."
