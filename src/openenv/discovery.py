@@ -202,7 +202,9 @@ def _from_entry_point(entry: EntryPoint) -> FoundEnvironment:
             f"cannot load environment {entry.name!r} ({entry.value}): {_one_line(exc)}"
         ) from None
     if not (inspect.isclass(obj) and issubclass(obj, Environment)):
-        raise EnvironmentNotFound(f"entry point {entry.name!r} ({entry.value}) is not an Environment")
+        raise EnvironmentNotFound(
+            f"entry point {entry.name!r} ({entry.value}) is not an Environment"
+        )
     root = _settings_root(entry.module.split(".")[0], entry.dist)
     settings = read_settings(root / SETTINGS_FILE) if root else {}
     return FoundEnvironment(entry.name, obj, settings, _dist_label(entry.dist), root)

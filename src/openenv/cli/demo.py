@@ -1,0 +1,326 @@
+"""``openenv demo``: the main job, end to end on this machine.
+
+For every demo scenario: start its environment's server in-process (a real
+uvicorn server on a free loopback port), play episodes through its typed client
+over the real WebSocket, and report rewards and step latencies.
+
+A scenario is a function that plays one episode; add one with :func:`scenario`::
+
+    @scenario("echo", env="echo_env", client="echo_env:EchoEnv")
+    def play_echo(client, seed: int, episode: Episode) -> None:
+        client.reset(seed=seed)
+        result = episode.step(client, EchoAction(message="hi"))   # timed and recorded
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich import box
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .. import __version__
+from ..discovery import EnvironmentNotFound, find_environment
+from ..environment import derive_seed
+from .output import CliError, console, format_duration
+from .serve import BackgroundServer
+
+
+class DemoCheckFailed(AssertionError):
+    """The environment answered something other than what the scenario expected."""
+
+
+@dataclass
+class Episode:
+    """What one episode recorded: a reward and a latency per step."""
+
+    rewards: list[float] = field(default_factory=list)
+    latencies_s: list[float] = field(default_factory=list)
+
+    def step(self, client: Any, action: Any) -> Any:
+        """``client.step(action)``, timed; the reward is recorded (``None`` counts as 0)."""
+        start = time.perf_counter()
+        result = client.step(action)
+        self.latencies_s.append(time.perf_counter() - start)
+        self.rewards.append(float(result.reward or 0.0))
+        return result
+
+    @property
+    def total_reward(self) -> float:
+        return sum(self.rewards)
+
+
+Play = Callable[[Any, int, Episode], None]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One row of the demo: which environment to serve, which client, how to play."""
+
+    name: str
+    env: str
+    client: str
+    play: Play
+
+
+SCENARIOS: dict[str, Scenario] = {}
+
+
+def scenario(name: str, *, env: str, client: str) -> Callable[[Play], Play]:
+    """Register ``play(client, seed, episode)`` as the demo of ``env``.
+
+    ``env`` is what :func:`openenv.discovery.find_environment` takes; ``client`` is
+    ``"module:ClientClass"``, imported only when the demo runs.
+    """
+
+    def register(play: Play) -> Play:
+        SCENARIOS[name] = Scenario(name, env, client, play)
+        return play
+
+    return register
+
+
+# -- scenarios -----------------------------------------------------------------------------
+
+ECHO_WORDS = ("hello", "world", "reward", "agent", "policy", "echo", "step", "rl", "openenv")
+
+
+def echo_message(rng: random.Random) -> str:
+    """The demo's echo policy: one to four random words."""
+    return " ".join(rng.choices(ECHO_WORDS, k=rng.randint(1, 4)))
+
+
+@scenario("echo", env="echo_env", client="echo_env:EchoEnv")
+def play_echo(client: Any, seed: int, episode: Episode) -> None:
+    """Say random words until the episode ends; checks echo and reward = len(message) / 10."""
+    from echo_env import EchoAction
+
+    rng = random.Random(seed)
+    result = client.reset(seed=seed)
+    while not result.done:
+        message = echo_message(rng)
+        result = episode.step(client, EchoAction(message=message))
+        if result.observation.echoed_message != message:
+            raise DemoCheckFailed(f"sent {message!r}, echoed {result.observation.echoed_message!r}")
+        if not math.isclose(result.reward, len(message) / 10):
+            raise DemoCheckFailed(
+                f"reward {result.reward} for {message!r}, expected {len(message) / 10}"
+            )
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+@dataclass
+class ScenarioResult:
+    """Everything measured for one scenario."""
+
+    scenario: Scenario
+    episodes: list[Episode] = field(default_factory=list)
+    wall_s: float = 0.0
+    error: str | None = None
+
+    @property
+    def rewards(self) -> list[float]:
+        return [episode.total_reward for episode in self.episodes]
+
+    @property
+    def latencies_s(self) -> list[float]:
+        return [latency for episode in self.episodes for latency in episode.latencies_s]
+
+    @property
+    def steps(self) -> int:
+        return sum(len(episode.rewards) for episode in self.episodes)
+
+    def summary(self) -> dict[str, Any]:
+        rewards, latencies = self.rewards, self.latencies_s
+        return {
+            "name": self.scenario.name,
+            "env": self.scenario.env,
+            "episodes": len(self.episodes),
+            "steps": self.steps,
+            "reward": {
+                "mean": sum(rewards) / len(rewards) if rewards else None,
+                "min": min(rewards, default=None),
+                "max": max(rewards, default=None),
+            },
+            "episode_rewards": rewards,
+            "step_latency_us": {
+                "p50": percentile(latencies, 0.50) * 1e6 if latencies else None,
+                "p99": percentile(latencies, 0.99) * 1e6 if latencies else None,
+                "mean": sum(latencies) / len(latencies) * 1e6 if latencies else None,
+            },
+            "wall_s": self.wall_s,
+            "error": self.error,
+        }
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (``q`` in ``[0, 1]``) of a non-empty list."""
+    ordered = sorted(values)
+    return ordered[max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))]
+
+
+def run_scenario(
+    chosen: Scenario, episodes: int, seed: int, advance: Callable[[], None]
+) -> ScenarioResult:
+    """Serve ``chosen.env`` in-process and play ``episodes`` episodes over one WebSocket session."""
+    from ..server import create_app
+
+    result = ScenarioResult(chosen)
+    start = time.perf_counter()
+    try:
+        found = find_environment(chosen.env)
+        client_class = _import_attr(chosen.client)
+        with BackgroundServer(create_app(found.env_class)) as server:
+            with client_class(base_url=server.url) as client:
+                for index in range(episodes):
+                    episode = Episode()
+                    chosen.play(client, derive_seed(seed, chosen.name, index), episode)
+                    result.episodes.append(episode)
+                    advance()
+    except EnvironmentNotFound as exc:
+        result.error = f"{exc}"
+    except Exception as exc:
+        result.error = f"{type(exc).__name__}: {exc}"
+    result.wall_s = time.perf_counter() - start
+    return result
+
+
+def _import_attr(spec: str) -> Any:
+    module, _, attr = spec.partition(":")
+    try:
+        return getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise EnvironmentNotFound(f"cannot import client {spec}: {exc}") from None
+
+
+def demo(
+    episodes: Annotated[
+        int, typer.Option("--episodes", "-n", min=1, help="Episodes per environment.")
+    ] = 20,
+    seed: Annotated[
+        int, typer.Option(min=0, help="Base seed; the same seed gives the same episodes.")
+    ] = 0,
+    env: Annotated[
+        list[str] | None,
+        typer.Option("--env", "-e", help="Only this demo environment (repeatable; default: all)."),
+    ] = None,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Also write the summary as JSON to this file.")
+    ] = None,
+) -> None:
+    """Run episodes on every demo environment over real WebSockets and summarise them.
+
+    Each one is served in-process on a free 127.0.0.1 port and driven by its client.
+    """
+    chosen = _choose(env)
+    total = episodes * len(chosen)
+    results: list[ScenarioResult] = []
+    started = time.perf_counter()
+    with Progress(
+        TextColumn("[bold]{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("episodes"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as progress:
+        for item in chosen:
+            task = progress.add_task(item.name, total=episodes)
+            results.append(
+                run_scenario(item, episodes, seed, lambda task=task: progress.advance(task))
+            )
+    wall_s = time.perf_counter() - started
+    console.print(summary_table(results, seed))
+    failed = [r for r in results if r.error is not None]
+    steps = sum(r.steps for r in results)
+    done = sum(len(r.episodes) for r in results)
+    if json_path is not None:
+        write_json(json_path, results, seed, episodes, wall_s)
+    if failed:
+        first = failed[0]
+        raise CliError(f"demo {first.scenario.name} failed: {first.error}")
+    envs = f"{len(results)} environment" + ("s" if len(results) != 1 else "")
+    console.print(
+        f"[green]OK[/] {done}/{total} episodes, {steps} steps on {envs} "
+        f"over real WebSockets in {wall_s:.2f} s (seed {seed})",
+        soft_wrap=True,
+    )
+
+
+def _choose(names: list[str] | None) -> list[Scenario]:
+    if not names:
+        return list(SCENARIOS.values())
+    unknown = [name for name in names if name not in SCENARIOS]
+    if unknown:
+        raise CliError(f"no demo named {unknown[0]!r}; demos: {', '.join(SCENARIOS)}")
+    return [SCENARIOS[name] for name in dict.fromkeys(names)]
+
+
+def summary_table(results: list[ScenarioResult], seed: int) -> Table:
+    """Per environment: episodes, reward mean/min/max, steps, step latency p50/p99."""
+    table = Table(
+        title=f"openenv demo (seed {seed})",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("Environment", style="cyan", no_wrap=True)
+    headers = (
+        "Episodes",
+        "Reward\nmean",
+        "Reward\nmin",
+        "Reward\nmax",
+        "Steps",
+        "Step\np50",
+        "Step\np99",
+    )
+    for header in headers:
+        table.add_column(header, justify="right", no_wrap=True)
+    for result in results:
+        rewards, latencies = result.rewards, result.latencies_s
+        if result.error is not None and not rewards:
+            table.add_row(result.scenario.name, "[red]failed", *[""] * 6)
+            continue
+        table.add_row(
+            result.scenario.name,
+            str(len(rewards)),
+            f"{sum(rewards) / len(rewards):.2f}" if rewards else "-",
+            f"{min(rewards):.2f}" if rewards else "-",
+            f"{max(rewards):.2f}" if rewards else "-",
+            str(result.steps),
+            format_duration(percentile(latencies, 0.50)) if latencies else "-",
+            format_duration(percentile(latencies, 0.99)) if latencies else "-",
+        )
+    return table
+
+
+def write_json(
+    path: Path, results: list[ScenarioResult], seed: int, episodes: int, wall_s: float
+) -> None:
+    """The summary as JSON: one entry per environment, plus the run's settings."""
+    document = {
+        "openenv_version": __version__,
+        "seed": seed,
+        "episodes_per_env": episodes,
+        "ok": all(r.error is None for r in results),
+        "wall_s": wall_s,
+        "environments": [r.summary() for r in results],
+    }
+    try:
+        path.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -1,0 +1,94 @@
+"""The ``openenv`` command: a Typer app with one module per command.
+
+Every failure a user can fix (:class:`CliError`, an environment that cannot be
+found) ends as one line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from typer.core import TyperGroup
+
+from .. import __version__
+from ..discovery import EnvironmentNotFound
+from .demo import demo
+from .init import init
+from .listing import list_command
+from .output import CliError, err_console
+from .serve import serve
+
+
+class _OneLineErrors(TyperGroup):
+    """Turns known failures of any command into ``error: <message>`` and exit code 1."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (CliError, EnvironmentNotFound) as exc:
+            _fail(str(exc))
+        except BrokenPipeError:
+            raise  # output piped into e.g. `head`; click exits quietly
+        except Exception as exc:
+            # Exit, Abort and usage errors belong to click (vendored by newer Typers).
+            if type(exc).__module__.split(".")[0] in ("click", "typer"):
+                raise
+            if os.environ.get("OPENENV_DEBUG"):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {exc} (set OPENENV_DEBUG=1 for a traceback)")
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    raise typer.Exit(1)
+
+
+app = typer.Typer(
+    name="openenv",
+    cls=_OneLineErrors,
+    help="OpenEnv: isolated environments for agentic RL, behind one typed API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"openenv {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            callback=_show_version,
+            is_eager=True,
+            help="Show the version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """OpenEnv: isolated environments for agentic RL, behind one typed API."""
+
+
+app.command("init")(init)
+app.command("serve")(serve)
+app.command("list")(list_command)
+app.command("demo")(demo)
+
+
+def main() -> None:
+    """Console-script entry point (``openenv``)."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

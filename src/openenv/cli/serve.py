@@ -1,0 +1,222 @@
+"""``openenv serve ENV``: serve an environment over OpenEnv's wire protocol until Ctrl-C."""
+
+from __future__ import annotations
+
+import errno
+import signal
+import socket
+import threading
+import time
+from enum import Enum
+from types import FrameType, TracebackType
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from typing_extensions import Self
+
+from ..discovery import find_environment
+from .output import CliError, console, err_console
+
+if TYPE_CHECKING:  # the server stack is imported when a server starts: a quick `--help`
+    import uvicorn
+    from fastapi import FastAPI
+
+
+class Isolation(str, Enum):
+    """Where each session's environment runs."""
+
+    none = "none"
+    sandbox = "sandbox"
+
+
+def serve(
+    env: Annotated[
+        str,
+        typer.Argument(
+            metavar="ENV",
+            help="Installed environment name (e.g. echo_env) or a folder with openenv.yaml.",
+        ),
+    ],
+    host: Annotated[
+        str,
+        typer.Option(
+            help="Interface to bind; 0.0.0.0 makes the server reachable from other machines."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=0, max=65535, help="TCP port (default: openenv.yaml's port, else 8000; 0: any)."
+        ),
+    ] = None,
+    max_sessions: Annotated[
+        int | None,
+        typer.Option(min=1, help="Sessions at once (default 1024); more get CAPACITY_REACHED."),
+    ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="OPENENV_TOKEN",
+            show_envvar=True,
+            help="Bearer token every request must carry (default: none).",
+        ),
+    ] = None,
+    isolation: Annotated[
+        Isolation | None,
+        typer.Option(help="Where environments run (default: openenv.yaml's isolation, else none)."),
+    ] = None,
+    idle_timeout: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            help="Seconds a silent session lives before it is reaped (default 600; 0: never).",
+        ),
+    ] = None,
+    step_timeout: Annotated[
+        float | None,
+        typer.Option(min=0.001, help="Longest a reset/step may run, in seconds (default 300)."),
+    ] = None,
+) -> None:
+    """Serve ENV over WebSocket /ws and HTTP until Ctrl-C.
+
+    Example: openenv serve echo_env --port 8000
+    """
+    import uvicorn
+
+    from ..server import ServerConfig, create_app, uvicorn_config
+
+    found = find_environment(env)
+    chosen = isolation.value if isolation is not None else (found.isolation or "none")
+    if chosen == Isolation.sandbox.value:
+        raise CliError("isolation 'sandbox' is not available yet; use --isolation none")
+    if chosen != Isolation.none.value:
+        raise CliError(
+            f"openenv.yaml of {found.name} asks for isolation {chosen!r}; use --isolation none"
+        )
+    settings: dict[str, Any] = {"token": token or None}
+    if max_sessions is not None:
+        settings["max_sessions"] = max_sessions
+    if idle_timeout is not None:
+        settings["idle_timeout_s"] = idle_timeout or None
+    if step_timeout is not None:
+        settings["step_timeout_s"] = step_timeout
+    try:
+        config = ServerConfig(**settings)
+    except ValidationError as exc:
+        raise CliError(f"invalid server settings: {exc.errors()[0]['msg']}") from None
+    app = create_app(found.env_class, config=config)
+    sock = bind_socket(host, port if port is not None else (found.port or 8000))
+    server = uvicorn.Server(uvicorn_config(app, host, sock.getsockname()[1]))
+    base = http_url(host, sock.getsockname()[1])
+    auth = "token required" if config.token else "no token"
+    console.print(
+        f"[bold]openenv[/] serving [cyan]{escape(found.name)}[/] on {base} "
+        f"(WebSocket {ws_url(base)}, {auth}, isolation {chosen}, "
+        f"max {config.max_sessions} sessions) - Ctrl-C to stop",
+        soft_wrap=True,
+    )
+    if host not in ("127.0.0.1", "localhost", "::1") and not config.token:
+        err_console.print(
+            f"warning: {host} is reachable from other machines and no --token is set",
+            soft_wrap=True,
+        )
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # `docker stop` ends as cleanly as Ctrl-C
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        sock.close()
+    if not server.started:
+        raise CliError(f"the server for {found.name} failed to start (see the log above)")
+    console.print("[bold]openenv[/] stopped")
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host:port``; a clear :class:`CliError` when that fails."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+        sock.listen(4096)
+    except OSError as exc:
+        sock.close()
+        hint = " (pick another --port)" if exc.errno == errno.EADDRINUSE else ""
+        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def http_url(host: str, port: int) -> str:
+    """``http://host:port``, with IPv6 literals in brackets."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def ws_url(base: str) -> str:
+    """The WebSocket endpoint of a server at ``base``."""
+    return base.replace("http://", "ws://", 1) + "/ws"
+
+
+class BackgroundServer:
+    """Serve ``app`` in a daemon thread on a free loopback port (demos and tests).
+
+    Example::
+
+        with BackgroundServer(create_app(EchoEnvironment)) as server:
+            client = EchoEnv(base_url=server.url)
+    """
+
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return http_url(self.host, self.port)
+
+    def __enter__(self) -> Self:
+        import uvicorn
+
+        from ..server import uvicorn_config
+
+        sock = bind_socket(self.host, self.port)
+        self.port = sock.getsockname()[1]
+        server = uvicorn.Server(uvicorn_config(self.app, self.host, self.port))
+        thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, name="openenv-server", daemon=True
+        )
+        self._server, self._thread = server, thread
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not server.started:
+            if not thread.is_alive() or time.monotonic() > deadline:
+                sock.close()
+                raise CliError(f"the in-process server on {self.url} failed to start")
+            time.sleep(0.005)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)

@@ -1,0 +1,104 @@
+"""``openenv demo``: real episodes over real WebSockets, summarised."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from openenv.cli.demo import SCENARIOS, echo_message, percentile
+from openenv.environment import derive_seed
+from tests.cli.helpers import assert_one_line_error, invoke, run
+
+EPISODES = 3
+STEPS_PER_EPISODE = 10  # echo's default max_steps
+
+
+def expected_echo_rewards(seed: int, episodes: int) -> list[float]:
+    """What echo pays the demo's policy: len(message) / 10 per step, summed per episode."""
+    rewards = []
+    for index in range(episodes):
+        rng = random.Random(derive_seed(seed, "echo", index))
+        rewards.append(sum(len(echo_message(rng)) / 10 for _ in range(STEPS_PER_EPISODE)))
+    return rewards
+
+
+def test_demo_table_and_json(tmp_path: Path) -> None:
+    summary_file = tmp_path / "summary.json"
+    result = invoke("demo", "--episodes", str(EPISODES), "--json", str(summary_file))
+    assert result.exit_code == 0, result.stdout + result.stderr
+
+    expected = expected_echo_rewards(0, EPISODES)
+    mean = sum(expected) / EPISODES
+    row = next(line for line in result.stdout.splitlines() if line.strip().startswith("echo"))
+    cells = row.split()
+    assert cells[:6] == [
+        "echo",
+        str(EPISODES),
+        f"{mean:.2f}",
+        f"{min(expected):.2f}",
+        f"{max(expected):.2f}",
+        str(EPISODES * STEPS_PER_EPISODE),
+    ]
+    assert re.search(r"\d+(\.\d+)? (µs|ms)\s+\d+(\.\d+)? (µs|ms)\s*$", row), row
+    assert (
+        f"OK {EPISODES}/{EPISODES} episodes, {EPISODES * STEPS_PER_EPISODE} steps" in result.stdout
+    )
+
+    summary = json.loads(summary_file.read_text())
+    assert summary["ok"] is True and summary["seed"] == 0
+    [echo] = summary["environments"]
+    assert echo["name"] == "echo" and echo["env"] == "echo_env"
+    assert echo["episodes"] == EPISODES
+    assert echo["steps"] == EPISODES * STEPS_PER_EPISODE
+    assert echo["episode_rewards"] == pytest.approx(expected)
+    assert echo["reward"]["mean"] == pytest.approx(mean)
+    latency = echo["step_latency_us"]
+    assert 0 < latency["p50"] <= latency["p99"]
+    assert echo["error"] is None
+
+
+def test_same_seed_same_rewards_other_seed_other_rewards(tmp_path: Path) -> None:
+    def rewards(seed: int) -> list[float]:
+        path = tmp_path / f"{seed}.json"
+        result = invoke("demo", "-n", "2", "--seed", str(seed), "--json", str(path))
+        assert result.exit_code == 0, result.stderr
+        return json.loads(path.read_text())["environments"][0]["episode_rewards"]
+
+    assert rewards(5) == rewards(5) == pytest.approx(expected_echo_rewards(5, 2))
+    assert rewards(5) != rewards(6)
+
+
+def test_demo_runs_with_no_arguments_as_a_command() -> None:
+    result = run("demo", timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "OK 20/20 episodes, 200 steps" in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_unknown_demo_env() -> None:
+    result = invoke("demo", "--env", "nope")
+    assert result.exit_code == 1
+    assert_one_line_error(result.stderr, "no demo named 'nope'; demos: echo")
+
+
+def test_a_failing_scenario_fails_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(client: object, seed: int, episode: object) -> None:
+        raise RuntimeError("policy crashed")
+
+    monkeypatch.setitem(SCENARIOS, "echo", dataclasses.replace(SCENARIOS["echo"], play=broken))
+    result = invoke("demo", "-n", "1")
+    assert result.exit_code == 1
+    assert "failed" in result.stdout
+    assert_one_line_error(result.stderr, "demo echo failed: RuntimeError: policy crashed")
+
+
+def test_percentile() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile([7.0], 0.99) == 7.0
