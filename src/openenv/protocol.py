@@ -26,11 +26,11 @@ WebSocket subprotocol.
 
 from __future__ import annotations
 
+import json
 from enum import Enum
 from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel
 
 from .types import Observation, StepResult
 
@@ -134,13 +134,38 @@ def encode_error(error: ProtocolError, request_id: Any = None) -> str:
     return encode_frame("error", error.frame_data(), request_id)
 
 
+_DIGITS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
+"""orjson turns integers outside [-2**63, 2**64) into floats; they have 19+ digits."""
+
+
+def _int64(text: str) -> int:
+    value = int(text) if len(text) <= 21 else None
+    if value is None or not -(2**63) <= value < 2**64:
+        raise ProtocolError(
+            ErrorCode.INVALID_JSON,
+            f"Invalid JSON: integer {text[:30]}{'...' if len(text) > 30 else ''} "
+            "does not fit in 64 bits",
+        )
+    return value
+
+
 def decode_message(raw: str | bytes) -> dict[str, Any]:
-    """Parse one client message; :class:`ProtocolError` if it is not a JSON object."""
+    """Parse one client message; :class:`ProtocolError` if it is not a JSON object.
+
+    Integers beyond 64 bits are refused rather than silently rounded to floats.
+    """
     try:
         message = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         detail = "message is not UTF-8" if "utf-8" in str(exc).lower() else str(exc)
         raise ProtocolError(ErrorCode.INVALID_JSON, f"Invalid JSON: {detail}") from None
+    encoded = raw.encode() if isinstance(raw, str) else raw
+    if _LONG_DIGIT_RUN in encoded.translate(_DIGITS):  # rare: re-read to check the integers
+        try:
+            json.loads(encoded, parse_int=_int64)
+        except RecursionError:
+            raise ProtocolError(ErrorCode.INVALID_JSON, "Invalid JSON: nested too deeply") from None
     if not isinstance(message, dict):
         raise ProtocolError(
             ErrorCode.INVALID_JSON,

@@ -15,7 +15,7 @@ Example::
     length = FunctionRubric(lambda action, obs: min(len(action.message), 10) / 10)
     polite = FunctionRubric(lambda action, obs: float("please" in action.message))
     reward = WeightedSum([length, polite], weights=[0.8, 0.2])
-    reward(EchoAction(message="hi please"), observation)  # -> 0.9
+    reward(EchoAction(message="hi please"), observation)  # -> 0.8 * 0.9 + 0.2 * 1.0 = 0.92
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ class WeightedSum(Rubric):
         return iter(self.rubrics)
 
     def forward(self, action: Any, observation: Any) -> float:
-        total = sum(w * r(action, observation) for r, w in zip(self.rubrics, self.weights))
+        pairs = zip(self.rubrics, self.weights, strict=True)
+        total = sum(w * r(action, observation) for r, w in pairs)
         return total / sum(self.weights) if self.normalize else total
 
 

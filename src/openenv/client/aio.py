@@ -23,9 +23,11 @@ from websockets.exceptions import ConnectionClosed
 
 from ..types import StepResult
 from .core import (
+    REFUSED_SESSION_CODES,
     REPLY_TYPES,
     ClientCore,
     ClientOptions,
+    EnvServerError,
     SessionLostError,
     TypedClient,
     jsonrpc_request,
@@ -36,6 +38,10 @@ from .sync import connect_error
 ActT = TypeVar("ActT")
 ObsT = TypeVar("ObsT")
 StateT = TypeVar("StateT")
+
+
+_closing: set[asyncio.Future[None]] = set()
+"""Close handshakes still running after a dropped connection."""
 
 
 class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
@@ -120,7 +126,10 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
         ws, self._ws = self._ws, None
         self._lost = reason
         if ws is not None:
-            asyncio.ensure_future(ws.close())  # don't wait out the close handshake
+            # Don't wait out the close handshake; hold the task so it is not collected.
+            task = asyncio.ensure_future(ws.close())
+            _closing.add(task)
+            task.add_done_callback(_closing.discard)
 
     async def _call(
         self,
@@ -142,11 +151,21 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
             wait = self.options.wait_s(timeout_s)
             try:
                 async with asyncio.timeout(wait):
-                    await ws.send(orjson.dumps(message).decode())
+                    try:
+                        await ws.send(orjson.dumps(message).decode())
+                    except ConnectionClosed:
+                        # A refused session (e.g. CAPACITY_REACHED) gets an error frame,
+                        # then a close; if the close beat our send, that frame is still
+                        # queued: read it.
+                        pass
                     while True:
                         reply = core.match(await ws.recv(), request_id, REPLY_TYPES[kind])
                         if reply is not None:
                             return reply
+            except EnvServerError as exc:
+                if exc.code in REFUSED_SESSION_CODES:  # the server closes the socket next
+                    self._drop(exc.message)
+                raise
             except (TimeoutError, asyncio.CancelledError):
                 # Cancelled by the caller or timed out: without ids, a late reply could
                 # be taken for the next request's, so the connection must go.

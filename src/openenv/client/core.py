@@ -75,7 +75,9 @@ def _generic_args(cls: type) -> tuple[Any, ...]:
 
 
 class TypedClient(Generic[ActT, ObsT, StateT]):
-    """Reads a client's types from its class: ``class EchoEnv(EnvClient[EchoAction, EchoObservation, State])``.
+    """Reads a client's types from its class.
+
+    ``class EchoEnv(EnvClient[EchoAction, EchoObservation, State])`` sets all three.
 
     ``observation_type = None`` keeps observations as plain dicts (see GenericEnvClient).
     """
@@ -88,7 +90,7 @@ class TypedClient(Generic[ActT, ObsT, StateT]):
         super().__init_subclass__(**kwargs)
         args = _generic_args(cls)
         names = ("action_type", "observation_type", "state_type")
-        for name, arg in zip(names, args):
+        for name, arg in zip(names, args, strict=False):  # args is () when not given
             if name not in cls.__dict__ and isinstance(arg, type) and issubclass(arg, BaseModel):
                 setattr(cls, name, arg)
 
@@ -118,6 +120,9 @@ class TypedClient(Generic[ActT, ObsT, StateT]):
         return data if self.state_type is None else self.state_type.model_validate(data)
 
 
+REFUSED_SESSION_CODES = frozenset({"CAPACITY_REACHED", "FACTORY_ERROR", "SESSION_ERROR"})
+"""Error codes with which a server refuses a session; it closes the connection after them."""
+
 REPLY_TYPES = {
     "reset": ("observation",),
     "step": ("observation",),
@@ -133,7 +138,9 @@ class ClientCore:
         self.extensions = extensions
         self._next_id = 0
 
-    def request(self, kind: str, data: Any = None, timeout_s: float | None = None) -> tuple[dict, Any]:
+    def request(
+        self, kind: str, data: Any = None, timeout_s: float | None = None
+    ) -> tuple[dict, Any]:
         """The message for one request, and the id its reply must carry (None: no ids)."""
         message: dict[str, Any] = {"type": kind}
         if data is not None:
@@ -155,7 +162,10 @@ class ClientCore:
         """
         frame = decode_frame(raw)
         if request_id is not None and frame.get("id") != request_id:
-            return None
+            # An error frame without an id answers no request in particular: the
+            # server refused the session itself (e.g. CAPACITY_REACHED). Not stale.
+            if not (frame["type"] == "error" and "id" not in frame):
+                return None
         kind = frame["type"]
         if kind == "error":
             data = dict(frame.get("data") or {})

@@ -24,9 +24,11 @@ from websockets.sync.client import ClientConnection, connect
 
 from ..types import StepResult
 from .core import (
+    REFUSED_SESSION_CODES,
     REPLY_TYPES,
     ClientCore,
     ClientOptions,
+    EnvServerError,
     SessionLostError,
     TypedClient,
     jsonrpc_request,
@@ -118,6 +120,8 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
     def _open(self) -> None:
         opts = self.options
         try:
+            # Entered at once: websockets >= 17.1 deprecates connect() used without ``with``
+            # (and its future connect() returns what ``with`` enters).
             ws = connect(
                 opts.ws_url,
                 subprotocols=opts.subprotocols,  # type: ignore[arg-type]
@@ -126,7 +130,7 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
                 max_size=opts.max_message_bytes,
                 compression=None,
                 proxy=None,
-            )
+            ).__enter__()
         except Exception as exc:
             raise connect_error(opts.ws_url, exc) from None
         self._ws = ws
@@ -148,7 +152,9 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
     ) -> dict[str, Any]:
         if self._ws is None:
             if self._lost is not None and not new_session_ok:
-                raise SessionLostError(f"session lost ({self._lost}); call reset() to start a new one")
+                raise SessionLostError(
+                    f"session lost ({self._lost}); call reset() to start a new one"
+                )
             self._open()
         ws, core = self._ws, self._core
         assert ws is not None and core is not None
@@ -156,7 +162,12 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
         wait = self.options.wait_s(timeout_s)
         deadline = time.monotonic() + wait
         try:
-            ws.send(orjson.dumps(message).decode())
+            try:
+                ws.send(orjson.dumps(message).decode())
+            except ConnectionClosed:
+                # A refused session (e.g. CAPACITY_REACHED) gets an error frame, then a
+                # close; if the close beat our send, that frame is still queued: read it.
+                pass
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -164,6 +175,10 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
                 reply = core.match(ws.recv(timeout=remaining), request_id, REPLY_TYPES[kind])
                 if reply is not None:
                     return reply
+        except EnvServerError as exc:
+            if exc.code in REFUSED_SESSION_CODES:  # the server closes the socket next
+                self._drop(exc.message)
+            raise
         except TimeoutError:
             if request_id is None:  # no ids: a late reply could be taken for the next one
                 self._drop(f"no reply to {kind} within {wait:g} s")
@@ -171,4 +186,6 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
         except ConnectionClosed as exc:
             reason = exc.rcvd.reason if exc.rcvd and exc.rcvd.reason else "connection closed"
             self._drop(reason)
-            raise SessionLostError(f"session lost ({reason}); call reset() to start a new one") from None
+            raise SessionLostError(
+                f"session lost ({reason}); call reset() to start a new one"
+            ) from None

@@ -29,12 +29,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import protocol
-from ..environment import Environment
+from ..environment import Environment, Seed
 from ..protocol import EXTENSIONS_SUBPROTOCOL, ErrorCode, ProtocolError
 from ..types import EnvironmentMetadata
 from . import mcp
 from .auth import BearerTokenMiddleware
 from .config import ServerConfig
+from .limits import BodyLimitMiddleware
 from .sessions import EnvFactory, Session, SessionManager
 
 log = logging.getLogger("openenv.server")
@@ -60,7 +61,7 @@ class ResetRequest(BaseModel):
     """Body of ``POST /reset``; environment-specific options ride along as extra fields."""
 
     model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [{"seed": 42}]})
-    seed: int | None = Field(default=None, ge=0, description="Seed for a reproducible episode.")
+    seed: Seed | None = Field(default=None, description="Seed for a reproducible episode.")
     episode_id: str | None = Field(default=None, max_length=255)
 
 
@@ -114,7 +115,8 @@ def create_app(
     )
     app.state.sessions = manager
     app.state.config = config
-    if config.token:
+    app.add_middleware(BodyLimitMiddleware, limit=config.max_message_bytes)
+    if config.token:  # added last, so it runs first
         app.add_middleware(BearerTokenMiddleware, token=config.token)
 
     @app.exception_handler(ProtocolError)
@@ -182,10 +184,6 @@ def create_app(
     async def mcp_endpoint(request: Request) -> JSONResponse:
         """MCP over JSON-RPC 2.0: ``tools/list``, ``tools/call`` (a fresh environment per call)."""
         body = await request.body()
-        if len(body) > config.max_message_bytes:
-            return JSONResponse(
-                mcp.error(protocol.JsonRpcCode.INVALID_REQUEST, "request too large"), 413
-            )
         parsed = mcp.parse(body)
         if isinstance(parsed, dict) and "error" in parsed and parsed.get("jsonrpc") == "2.0":
             return JSONResponse(parsed)
@@ -232,7 +230,8 @@ class WebSocketSession:
     async def run(self) -> None:
         ws = self.websocket
         offered = ws.scope.get("subprotocols") or ()
-        await ws.accept(subprotocol=EXTENSIONS_SUBPROTOCOL if EXTENSIONS_SUBPROTOCOL in offered else None)
+        chosen = EXTENSIONS_SUBPROTOCOL if EXTENSIONS_SUBPROTOCOL in offered else None
+        await ws.accept(subprotocol=chosen)
         try:
             session = await self.manager.open()
         except ProtocolError as exc:
@@ -281,10 +280,13 @@ class WebSocketSession:
                 if self.ended is not None:
                     await ws.close(code=1000, reason=self.ended[:120])
                 return
-            if len(raw) > limit:
+            size = len(raw)
+            if isinstance(raw, str) and size * 4 > limit:  # a character is up to 4 bytes
+                size = len(raw.encode())
+            if size > limit:
                 error = ProtocolError(
                     ErrorCode.MESSAGE_TOO_LARGE,
-                    f"message of {len(raw)} bytes exceeds the limit of {limit} bytes",
+                    f"message of {size} bytes exceeds the limit of {limit} bytes",
                     max_message_bytes=limit,
                 )
                 await ws.send_text(protocol.encode_error(error))
@@ -307,6 +309,13 @@ class WebSocketSession:
         try:
             message = protocol.decode_message(raw)
             request_id = message.get("id")
+            if request_id is not None and (
+                isinstance(request_id, bool) or not isinstance(request_id, str | int)
+            ):
+                request_id = None
+                raise ProtocolError(
+                    ErrorCode.VALIDATION_ERROR, '"id" must be a string or an integer'
+                )
             kind = message.get("type")
             allowed = MESSAGE_KEYS.get(kind) if isinstance(kind, str) else None
             if allowed is None:
@@ -357,7 +366,8 @@ class WebSocketSession:
                 async def this_session() -> Session:
                     return session
 
-                return protocol.encode_frame("mcp", await mcp.handle(data, this_session), request_id)
+                response = await mcp.handle(data, this_session)
+                return protocol.encode_frame("mcp", response, request_id)
             return None  # close
         except ProtocolError as exc:
             return protocol.encode_error(exc, request_id)
@@ -392,7 +402,10 @@ async def mcp_step(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     arguments = data.get("arguments") or {}
     observation: dict[str, Any] = {"tool_name": name, "result": None, "error": None}
     if name not in tools:
-        observation["error"] = {"error_type": "tool_not_found", "message": f"Unknown tool: {name!r}"}
+        observation["error"] = {
+            "error_type": "tool_not_found",
+            "message": f"Unknown tool: {name!r}",
+        }
     else:
         try:
             observation["result"] = mcp.tool_result(await session.call_tool(name, arguments))

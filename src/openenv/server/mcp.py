@@ -54,15 +54,21 @@ def validate(request: Any) -> tuple[str, dict[str, Any], Any] | dict:
     ):
         return error(JsonRpcCode.INVALID_REQUEST, "Invalid Request: id must be a string or number")
     if request.get("jsonrpc") != "2.0":
-        return error(JsonRpcCode.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"', request_id)
+        return error(
+            JsonRpcCode.INVALID_REQUEST, 'Invalid Request: "jsonrpc" must be "2.0"', request_id
+        )
     method = request.get("method")
     if not isinstance(method, str):
-        return error(JsonRpcCode.INVALID_REQUEST, 'Invalid Request: "method" must be a string', request_id)
+        return error(
+            JsonRpcCode.INVALID_REQUEST, 'Invalid Request: "method" must be a string', request_id
+        )
     params = request.get("params", {})
     if params is None:
         params = {}
     if not isinstance(params, dict):
-        return error(JsonRpcCode.INVALID_PARAMS, "Invalid params: params must be an object", request_id)
+        return error(
+            JsonRpcCode.INVALID_PARAMS, "Invalid params: params must be an object", request_id
+        )
     return method, params, request_id
 
 
@@ -114,7 +120,9 @@ async def handle(request: Any, session_for: Callable[[], Awaitable[Session]]) ->
             JsonRpcCode.INVALID_PARAMS, f"Unknown tool: {name!r} (tools: {known})", request_id
         )
     if not isinstance(arguments, dict):
-        return error(JsonRpcCode.INVALID_PARAMS, "Invalid params: 'arguments' must be an object", request_id)
+        return error(
+            JsonRpcCode.INVALID_PARAMS, "Invalid params: 'arguments' must be an object", request_id
+        )
     try:
         value = await session.call_tool(name, arguments)
     except ValidationError as exc:
@@ -136,5 +144,7 @@ async def handle(request: Any, session_for: Callable[[], Awaitable[Session]]) ->
         return success(tool_result(value), request_id)
     except TypeError as exc:
         return error(
-            JsonRpcCode.INTERNAL_ERROR, f"tool {name} returned a value that is not JSON: {exc}", request_id
+            JsonRpcCode.INTERNAL_ERROR,
+            f"tool {name} returned a value that is not JSON: {exc}",
+            request_id,
         )

@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..environment import Environment
@@ -49,7 +49,7 @@ class Session:
         self.has_reset = False
         self.ended: str | None = None
         self.on_end: Callable[[str], None] | None = None
-        self._in_thread: asyncio.Future[Any] | None = None  # sync call still running
+        self._in_thread: Future[Any] | None = None  # sync call still running
         self._busy = False
 
     # -- calls -------------------------------------------------------------------------
@@ -109,10 +109,10 @@ class Session:
             self.last_active = time.monotonic()
 
     def _in_worker(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self.manager.executor, fn)
+        future = self.manager.executor.submit(fn)
         self._in_thread = future
-        return asyncio.shield(future)  # a timeout abandons the call, never the thread's result
+        # A timeout abandons the call, never the thread's result.
+        return asyncio.shield(asyncio.wrap_future(future))
 
     # -- life cycle --------------------------------------------------------------------
 
@@ -212,7 +212,7 @@ class SessionManager:
         self.sessions.pop(session.id, None)
 
     async def close_env(
-        self, env: Environment[Any, Any, Any], running: asyncio.Future[Any] | None
+        self, env: Environment[Any, Any, Any], running: Future[Any] | None
     ) -> None:
         """Close ``env`` once any call still running in a thread has finished."""
         loop = asyncio.get_running_loop()
@@ -224,8 +224,9 @@ class SessionManager:
                 log.exception("closing %s failed", type(env).__name__)
 
         if running is not None and not running.done():
-            # The thread is still inside the environment: close after it returns.
-            running.add_done_callback(lambda _: self.executor.submit(close_now))
+            # The thread is still inside the environment: close after it returns. The
+            # callback runs in that thread, needing no event loop (so also after shutdown).
+            running.add_done_callback(lambda _: close_now())
             return
         if type(env).close is Environment.close:
             return  # nothing to release

@@ -1,7 +1,7 @@
 """The echo environment: it echoes what the agent says, and pays per character.
 
-Reward (computed by :data:`LENGTH_RUBRIC`): ``0.1 * len(message)`` for each step;
-``None`` after ``reset``. An episode ends after ``max_steps`` steps (a reset
+Reward (a :class:`FunctionRubric` of :func:`length_reward`): ``0.1 * len(message)``
+for each step; ``None`` after ``reset``. An episode ends after ``max_steps`` steps (a reset
 option, default 10).
 """
 
@@ -12,6 +12,7 @@ from typing import Any
 from openenv import Environment, EnvironmentMetadata, FunctionRubric, State, tool
 
 from ..models import EchoAction, EchoObservation
+
 
 def length_reward(action: EchoAction, observation: EchoObservation) -> float:
     """0.1 per character of the message."""
@@ -67,7 +68,9 @@ class EchoEnvironment(Environment[EchoAction, EchoObservation, State]):
     ) -> EchoObservation:
         return self.reset(seed, episode_id, max_steps, greeting)
 
-    async def step_async(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
+    async def step_async(
+        self, action: EchoAction, timeout_s: float | None = None
+    ) -> EchoObservation:
         return self.step(action, timeout_s)
 
     @tool
