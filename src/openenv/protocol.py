@@ -15,7 +15,8 @@ anything wrong                         ``{"type":"error","data":{"message","code
 
 The observation frame's ``data`` is ``{"observation": {...}, "reward": r, "done": b}``
 plus ``"metadata"`` when non-empty; ``observation`` holds every field of the
-observation except ``reward``, ``done`` and ``metadata``.
+observation except ``reward`` and ``done`` (``metadata`` stays inside too, as
+OpenEnv sends it).
 
 Extensions (a plain OpenEnv client never sees them): a message may carry an
 ``"id"``, echoed in its reply so that a late reply is never taken for another
@@ -69,6 +70,8 @@ class JsonRpcCode(int, Enum):
     METHOD_NOT_FOUND = -32601
     INVALID_PARAMS = -32602
     INTERNAL_ERROR = -32603
+    SERVER_ERROR = -32000
+    """Implementation-defined: e.g. no room for a new session."""
 
 
 class ProtocolError(Exception):
@@ -87,6 +90,9 @@ class ProtocolError(Exception):
 # -- encoding (server side) -------------------------------------------------------------
 
 _BESIDE = frozenset({"reward", "done", "metadata"})
+_NOT_IN_PAYLOAD = frozenset({"reward", "done"})
+# metadata travels beside the observation (when non-empty) AND inside it, as OpenEnv
+# sends it: public env clients read it from either place (decision 0007).
 
 
 def _reward_value(reward: Any) -> float | int | None:
@@ -97,7 +103,7 @@ def _reward_value(reward: Any) -> float | int | None:
 def observation_data(observation: Observation) -> dict[str, Any]:
     """``{"observation", "reward", "done"[, "metadata"]}`` for an observation."""
     data: dict[str, Any] = {
-        "observation": observation.model_dump(mode="json", exclude=_BESIDE),
+        "observation": observation.model_dump(mode="json", exclude=_NOT_IN_PAYLOAD),
         "reward": _reward_value(observation.reward),
         "done": observation.done,
     }
@@ -117,7 +123,7 @@ def _frame(kind: bytes, data_json: bytes, request_id: Any) -> str:
 
 def encode_observation(observation: Observation, request_id: Any = None) -> str:
     """The ``observation`` frame for ``observation`` (hot path: spliced, not re-parsed)."""
-    body = observation.__pydantic_serializer__.to_json(observation, exclude=_BESIDE)
+    body = observation.__pydantic_serializer__.to_json(observation, exclude=_NOT_IN_PAYLOAD)
     data = b'{"observation":' + body + b',"reward":' + _dumps(_reward_value(observation.reward))
     data += b',"done":true' if observation.done else b',"done":false'
     if observation.metadata:

@@ -187,12 +187,7 @@ def create_app(
         parsed = mcp.parse(body)
         if isinstance(parsed, dict) and "error" in parsed and parsed.get("jsonrpc") == "2.0":
             return JSONResponse(parsed)
-        async with contextlib.AsyncExitStack() as stack:
-
-            async def session_for() -> Session:
-                return await stack.enter_async_context(manager.temporary())
-
-            return JSONResponse(await mcp.handle(parsed, session_for))
+        return JSONResponse(await mcp.handle(parsed, manager))
 
     @app.websocket("/ws")
     async def websocket_endpoint(websocket: WebSocket) -> None:
@@ -232,8 +227,12 @@ class WebSocketSession:
         offered = ws.scope.get("subprotocols") or ()
         chosen = EXTENSIONS_SUBPROTOCOL if EXTENSIONS_SUBPROTOCOL in offered else None
         await ws.accept(subprotocol=chosen)
+        attach_to = ws.query_params.get("session_id")  # a session made by openenv/session/create
         try:
-            session = await self.manager.open()
+            if attach_to:
+                session = self.manager.attach(attach_to)
+            else:
+                session = await self.manager.open()
         except ProtocolError as exc:
             await ws.send_text(protocol.encode_error(exc))
             await ws.close(code=1013 if exc.code is ErrorCode.CAPACITY_REACHED else 1011)
@@ -250,7 +249,10 @@ class WebSocketSession:
                 raise
         finally:
             reader.cancel()
-            await session.close(self.ended or "client disconnected")
+            if attach_to:
+                await self.manager.detach(session)
+            else:
+                await session.close(self.ended or "client disconnected")
 
     def _on_end(self, reason: str) -> None:
         # Reaping or shutdown: wake the serving loop so it closes the socket.
@@ -276,6 +278,7 @@ class WebSocketSession:
         limit = self.manager.config.max_message_bytes
         while True:
             raw = await self.inbox.get()
+            session.touch()
             if raw is _DISCONNECTED:
                 if self.ended is not None:
                     await ws.close(code=1000, reason=self.ended[:120])
@@ -363,10 +366,7 @@ class WebSocketSession:
                         ErrorCode.VALIDATION_ERROR, "mcp data must be a JSON-RPC request object"
                     )
 
-                async def this_session() -> Session:
-                    return session
-
-                response = await mcp.handle(data, this_session)
+                response = await mcp.handle(data, self.manager, own=session)
                 return protocol.encode_frame("mcp", response, request_id)
             return None  # close
         except ProtocolError as exc:

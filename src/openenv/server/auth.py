@@ -21,12 +21,16 @@ class BearerTokenMiddleware:
 
     def __init__(self, app: ASGIApp, token: str) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = token.encode()
 
     def _authorized(self, scope: Scope) -> bool:
         for name, value in scope.get("headers", ()):
             if name == b"authorization":
-                return secrets.compare_digest(value, self.expected)
+                scheme, _, credentials = value.partition(b" ")
+                # The scheme is case-insensitive (RFC 7235); the token is not.
+                return scheme.lower() == b"bearer" and secrets.compare_digest(
+                    credentials.strip(), self.expected
+                )
         return False
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,23 +1,24 @@
 """MCP over JSON-RPC 2.0: ``tools/list`` and ``tools/call`` on an environment's tools.
 
 Used by ``POST /mcp`` and by the ``mcp`` WebSocket envelope; both hand a parsed
-request and a session to :func:`handle`. Errors follow JSON-RPC 2.0:
--32700 parse error, -32600 invalid request, -32601 unknown method,
--32602 invalid params (unknown tool, bad arguments), -32603 internal error.
-A tool that raises is reported MCP-style, as a result with ``isError: true``.
+request to :func:`handle`. Also OpenEnv's session methods, which its
+``MCPToolClient`` uses: ``openenv/session/create`` and ``openenv/session/close``.
+Errors follow JSON-RPC 2.0: -32700 parse error, -32600 invalid request, -32601
+unknown method, -32602 invalid params (unknown tool or session, bad arguments),
+-32603 internal error, -32000 no room for a new session. A tool that raises is
+reported MCP-style, as a result with ``isError: true``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
 from pydantic import ValidationError
 
 from ..protocol import JsonRpcCode, ProtocolError
-from .sessions import Session
+from .sessions import Session, SessionManager
 
 log = logging.getLogger("openenv.server")
 
@@ -83,8 +84,13 @@ def tool_result(value: Any) -> dict[str, Any]:
     }
 
 
-async def handle(request: Any, session_for: Callable[[], Awaitable[Session]]) -> dict:
-    """Answer one JSON-RPC request; ``session_for()`` gives the session tools run in."""
+async def handle(request: Any, manager: SessionManager, own: Session | None = None) -> dict:
+    """Answer one JSON-RPC request.
+
+    Tools run in ``own`` (the WebSocket's session), else in the session named by
+    ``params.session_id`` (one made by ``openenv/session/create``), else in a fresh
+    environment for this call only.
+    """
     checked = validate(request)
     if isinstance(checked, dict):
         return checked
@@ -100,12 +106,69 @@ async def handle(request: Any, session_for: Callable[[], Awaitable[Session]]) ->
         )
     if method == "ping":
         return success({}, request_id)
+    if method == "openenv/session/create":
+        return await _create_session(manager, own, request_id)
+    if method == "openenv/session/close":
+        return await _close_session(manager, own, params, request_id)
     if method not in ("tools/list", "tools/call"):
         return error(JsonRpcCode.METHOD_NOT_FOUND, f"Method not found: {method}", request_id)
+    if own is not None:
+        return await _tools(method, params, own, request_id)
+    session_id = params.get("session_id")
+    if session_id is not None:
+        session = manager.sessions.get(session_id) if isinstance(session_id, str) else None
+        if session is None:
+            message = f"Unknown session_id: {session_id}"
+            return error(JsonRpcCode.INVALID_PARAMS, message, request_id)
+        return await _tools(method, params, session, request_id)
     try:
-        session = await session_for()
+        async with manager.temporary() as session:
+            return await _tools(method, params, session, request_id)
+    except ProtocolError as exc:  # no room, or the environment could not be made
+        return error(JsonRpcCode.INTERNAL_ERROR, exc.message, request_id, exc.frame_data())
+
+
+async def _create_session(manager: SessionManager, own: Session | None, request_id: Any) -> dict:
+    """OpenEnv's ``openenv/session/create``: a session that outlives this request.
+
+    It is reaped when idle like any other; a WebSocket may attach to it with
+    ``/ws?session_id=...``. On a WebSocket, the answer is that socket's own session.
+    """
+    if own is not None:
+        return success({"session_id": own.id}, request_id)
+    try:
+        session = await manager.open()
     except ProtocolError as exc:
-        return error(JsonRpcCode.INTERNAL_ERROR, exc.message, request_id, {"code": exc.code.value})
+        return error(JsonRpcCode.SERVER_ERROR, exc.message, request_id, exc.frame_data())
+    return success({"session_id": session.id}, request_id)
+
+
+async def _close_session(
+    manager: SessionManager, own: Session | None, params: dict[str, Any], request_id: Any
+) -> dict:
+    """OpenEnv's ``openenv/session/close``; an attached session closes when its socket leaves."""
+    session_id = params.get("session_id")
+    if not isinstance(session_id, str) or not session_id:
+        message = "Invalid params: 'session_id' is required"
+        return error(JsonRpcCode.INVALID_PARAMS, message, request_id)
+    if own is not None and own.id == session_id:
+        return error(
+            JsonRpcCode.INVALID_REQUEST,
+            "Cannot close the WebSocket's own session via MCP; send a close message",
+            request_id,
+        )
+    session = manager.sessions.get(session_id)
+    if session is None:
+        message = f"Unknown session_id: {session_id}"
+        return error(JsonRpcCode.INVALID_PARAMS, message, request_id)
+    if session.attached:
+        session.close_when_detached = True
+        return success({"session_id": session_id, "closed": False, "closing": True}, request_id)
+    await session.close("closed via openenv/session/close")
+    return success({"session_id": session_id, "closed": True}, request_id)
+
+
+async def _tools(method: str, params: dict[str, Any], session: Session, request_id: Any) -> dict:
     tools = type(session.env).tools()
     if method == "tools/list":
         return success({"tools": [spec.describe() for spec in tools.values()]}, request_id)

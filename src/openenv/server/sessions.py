@@ -30,14 +30,6 @@ log = logging.getLogger("openenv.server")
 EnvFactory = Callable[[], "Environment[Any, Any, Any] | Awaitable[Environment[Any, Any, Any]]"]
 
 
-class SessionEnded(Exception):
-    """The session was ended (timeout, reaping, shutdown) while a call was waiting."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class Session:
     """One environment instance and the rules around calling it."""
 
@@ -47,6 +39,8 @@ class Session:
         self.manager = manager
         self.created_at = self.last_active = time.monotonic()
         self.has_reset = False
+        self.attached = False  # a WebSocket attached to a session it did not create
+        self.close_when_detached = False
         self.ended: str | None = None
         self.on_end: Callable[[str], None] | None = None
         self._in_thread: Future[Any] | None = None  # sync call still running
@@ -61,7 +55,7 @@ class Session:
             call: Awaitable[Observation] = self.env.reset_async(**kwargs)
         else:
             call = self._in_worker(functools.partial(self.env.reset, **kwargs))
-        observation = await self._guarded(call, None)
+        observation = self._checked(await self._guarded(call, None), "reset")
         self.has_reset = True
         return observation
 
@@ -79,11 +73,24 @@ class Session:
             call: Awaitable[Observation] = self.env.step_async(action, timeout_s=limit)
         else:
             call = self._in_worker(functools.partial(self.env.step, action, timeout_s=limit))
-        return await self._guarded(call, limit)
+        return self._checked(await self._guarded(call, limit), "step")
+
+    def _checked(self, observation: Any, method: str) -> Observation:
+        if not isinstance(observation, Observation):
+            raise ProtocolError(
+                ErrorCode.EXECUTION_ERROR,
+                f"{type(self.env).__name__}.{method}() returned {type(observation).__name__}, "
+                "expected an Observation",
+            )
+        return observation
 
     def state(self) -> State:
-        self.last_active = time.monotonic()
+        self.touch()
         return self.env.state
+
+    def touch(self) -> None:
+        """Note activity: any message, even a failing one, keeps a session from being reaped."""
+        self.last_active = time.monotonic()
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
         spec = type(self.env).tools()[name]
@@ -198,6 +205,30 @@ class SessionManager:
         session = Session(self, env)
         self.sessions[session.id] = session
         return session
+
+    def attach(self, session_id: str) -> Session:
+        """Give a WebSocket the session ``session_id`` (made by ``openenv/session/create``).
+
+        One socket at a time; when it leaves, the session lives on (see :meth:`detach`).
+        """
+        session = self.sessions.get(session_id)
+        if session is None:
+            raise ProtocolError(ErrorCode.SESSION_ERROR, f"Unknown session_id: {session_id}")
+        if session.attached:
+            raise ProtocolError(
+                ErrorCode.SESSION_ERROR, f"session {session_id} already has a WebSocket attached"
+            )
+        session.attached = True
+        session.touch()
+        return session
+
+    async def detach(self, session: Session) -> None:
+        """The attached socket left: keep the session, unless a close was asked meanwhile."""
+        session.attached = False
+        session.on_end = None
+        session.touch()
+        if session.close_when_detached:
+            await session.close("closed via openenv/session/close")
 
     @contextlib.asynccontextmanager
     async def temporary(self) -> Any:
