@@ -118,6 +118,10 @@ class Environment(Generic[ActT, ObsT, StateT]):
         """Async ``step``; by default runs :meth:`step` in a thread."""
         return await asyncio.to_thread(self.step, action, timeout_s=timeout_s)
 
+    async def close_async(self) -> None:
+        """Async ``close``; by default runs :meth:`close` in a thread."""
+        await asyncio.to_thread(self.close)
+
     # -- helpers for authors ---------------------------------------------------------
 
     def begin_episode(self, seed: int | None = None, episode_id: str | None = None) -> None:

@@ -75,7 +75,13 @@ class JsonRpcCode(int, Enum):
 
 
 class ProtocolError(Exception):
-    """A request the server refuses; becomes one error frame (or HTTP 4xx)."""
+    """A request the server refuses; becomes one error frame (or HTTP 4xx).
+
+    ``ends_session`` marks failures after which the session cannot go on (e.g. a
+    sandboxed worker died): the server answers, then ends the session.
+    """
+
+    ends_session = False
 
     def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
         super().__init__(message)
@@ -85,6 +91,14 @@ class ProtocolError(Exception):
 
     def frame_data(self) -> dict[str, Any]:
         return {"message": self.message, "code": self.code.value, **self.extra}
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message`` for an environment's exception (never a traceback).
+
+    Exceptions relayed from a sandboxed worker carry the original type's name.
+    """
+    return f"{getattr(exc, 'type_name', type(exc).__name__)}: {exc}"
 
 
 # -- encoding (server side) -------------------------------------------------------------

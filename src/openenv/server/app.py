@@ -90,22 +90,39 @@ def create_app(
     ``env`` is an :class:`~openenv.Environment` subclass (instantiated once per
     session), or any factory returning an instance (sync or async), in which case
     ``env_class`` names the class so the server knows its types.
+
+    With ``config.isolation == "sandbox"``, ``env`` must be a class: each session
+    then gets its own sandboxed worker process (see :mod:`openenv.runtime`).
     """
     if env_class is None:
         if not (inspect.isclass(env) and issubclass(env, Environment)):
             raise TypeError("create_app(factory) needs env_class=<your Environment subclass>")
         env_class = env
     config = config or ServerConfig()
-    manager = SessionManager(env, env_class, config)
     meta = metadata or env_class.metadata or default_metadata(env_class)
+    sandboxes = None
+    if config.isolation == "sandbox":
+        from ..runtime.pool import SandboxedFactory
+        from ..runtime.sandbox import check_sandbox
+
+        if env is not env_class:
+            raise TypeError("isolation='sandbox' needs the Environment class, not a factory")
+        check_sandbox()  # fail now, with what to install, rather than on the first session
+        sandboxes = SandboxedFactory(env_class, config.sandbox, config.warm_pool_size)
+        env, env_class = sandboxes, sandboxes.env_class
+    manager = SessionManager(env, env_class, config)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         manager.start()
+        if sandboxes is not None:
+            await sandboxes.start()
         try:
             yield
         finally:
             await manager.shutdown()
+            if sandboxes is not None:
+                await sandboxes.close()
 
     app = FastAPI(
         title=f"OpenEnv: {meta.name}",
@@ -197,7 +214,7 @@ def create_app(
 
 
 def execution_error(exc: BaseException) -> ProtocolError:
-    return ProtocolError(ErrorCode.EXECUTION_ERROR, f"{type(exc).__name__}: {exc}")
+    return ProtocolError(ErrorCode.EXECUTION_ERROR, protocol.describe_exception(exc))
 
 
 def default_metadata(env_class: type) -> EnvironmentMetadata:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+from typing import Literal
 
 from pydantic import BaseModel, Field
+
+from ..runtime.sandbox import SandboxPolicy
 
 
 class ServerConfig(BaseModel):
@@ -46,4 +49,15 @@ class ServerConfig(BaseModel):
     ping_timeout_s: float | None = Field(20.0, description="Close if a ping gets no pong.")
     sync_workers: int = Field(
         64, ge=1, description="Threads that run synchronous environments' reset/step."
+    )
+    isolation: Literal["none", "sandbox"] = Field(
+        "none",
+        description="'sandbox': each session's environment runs in its own bubblewrap "
+        "sandbox (see docs/isolation.md); 'none': in the server process.",
+    )
+    sandbox: SandboxPolicy = Field(
+        default_factory=SandboxPolicy, description="Limits of each sandbox (isolation='sandbox')."
+    )
+    warm_pool_size: int = Field(
+        2, ge=0, description="Sandboxed workers kept started ahead of sessions."
     )

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ..protocol import JsonRpcCode, ProtocolError
+from ..protocol import JsonRpcCode, ProtocolError, describe_exception
 from .sessions import Session, SessionManager
 
 log = logging.getLogger("openenv.server")
@@ -198,7 +198,7 @@ async def _tools(method: str, params: dict[str, Any], session: Session, request_
     except Exception as exc:
         return success(
             {
-                "content": [{"type": "text", "text": f"{type(exc).__name__}: {exc}"}],
+                "content": [{"type": "text", "text": describe_exception(exc)}],
                 "isError": True,
             },
             request_id,

@@ -104,6 +104,10 @@ class Session:
         try:
             async with asyncio.timeout(limit + self.manager.config.timeout_grace_s):
                 return await call
+        except ProtocolError as exc:
+            if exc.ends_session:
+                await self.close(exc.message)
+            raise
         except TimeoutError:
             await self.close(f"timed out after {limit:g} s")
             raise ProtocolError(
@@ -258,6 +262,12 @@ class SessionManager:
             # The thread is still inside the environment: close after it returns. The
             # callback runs in that thread, needing no event loop (so also after shutdown).
             running.add_done_callback(lambda _: close_now())
+            return
+        if env.runs_async("close_async"):
+            try:
+                await env.close_async()
+            except Exception:
+                log.exception("closing %s failed", type(env).__name__)
             return
         if type(env).close is Environment.close:
             return  # nothing to release

@@ -1,0 +1,6 @@
+"""Where environments run: in-process, or one sandboxed worker per session.
+
+See :mod:`openenv.runtime.sandbox` for the sandbox policy, :mod:`.worker` for the
+process inside it, :mod:`.isolated` for the server-side proxy and :mod:`.pool`
+for the warm pool that makes a new isolated session cost milliseconds.
+"""

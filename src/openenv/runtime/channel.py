@@ -1,0 +1,88 @@
+"""Frames between the server and a sandboxed worker: a 4-byte length, then JSON.
+
+JSON both ways on purpose: the worker runs untrusted code, so nothing it sends
+may be able to execute in the server (no pickle), and the server validates
+every observation against the environment's pydantic models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from typing import Any
+
+import orjson
+
+HEADER = struct.Struct(">I")
+MAX_FRAME = 256 * 2**20
+"""Largest frame accepted from a worker (a screenshot-heavy observation fits easily)."""
+
+
+class ChannelClosed(ConnectionError):
+    """The other end went away."""
+
+
+def _encode(message: Any) -> bytes:
+    body = orjson.dumps(message, default=str)
+    return HEADER.pack(len(body)) + body
+
+
+def _size(header: bytes) -> int:
+    (size,) = HEADER.unpack(header)
+    if size > MAX_FRAME:
+        raise ChannelClosed(f"frame of {size} bytes exceeds {MAX_FRAME}")
+    return size
+
+
+class SyncChannel:
+    """The worker's end: blocking reads and writes on a socket."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.file = sock.makefile("rb")
+
+    def send(self, message: Any) -> None:
+        self.sock.sendall(_encode(message))
+
+    def receive(self) -> Any:
+        header = self.file.read(HEADER.size)
+        if len(header) < HEADER.size:
+            raise ChannelClosed("server closed the channel")
+        size = _size(header)
+        body = self.file.read(size)
+        if len(body) < size:
+            raise ChannelClosed("server closed the channel mid-frame")
+        return orjson.loads(body)
+
+
+class AsyncChannel:
+    """The server's end: one request, one reply, in order."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+
+    @classmethod
+    async def over(cls, sock: socket.socket) -> AsyncChannel:
+        reader, writer = await asyncio.open_unix_connection(sock=sock, limit=MAX_FRAME)
+        return cls(reader, writer)
+
+    async def send(self, message: Any) -> None:
+        self.writer.write(_encode(message))
+        await self.writer.drain()
+
+    async def receive(self) -> Any:
+        try:
+            header = await self.reader.readexactly(HEADER.size)
+            body = await self.reader.readexactly(_size(header))
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            raise ChannelClosed("worker closed the channel") from exc
+        return orjson.loads(body)
+
+    async def request(self, message: Any) -> Any:
+        await self.send(message)
+        return await self.receive()
+
+    def close(self) -> None:
+        self.writer.close()

@@ -1,0 +1,333 @@
+"""The sandbox policy, in one place: what a sandboxed environment may see and use.
+
+Each sandboxed session's environment runs in its own worker process under
+bubblewrap (``bwrap``):
+
+* every namespace unshared — no network (an empty network namespace: loopback
+  only), private PID, IPC, UTS, cgroup and mount namespaces, its own user
+  namespace (uid/gid 65534 inside), all capabilities dropped, a new session
+  (no terminal), ``--die-with-parent``;
+* a filesystem built from nothing: ``/usr`` (and its ``/bin``, ``/lib``
+  symlinks), the Python installation, the Python packages the environment
+  imports and the environment's own package — all read-only; a fresh ``/proc``
+  and a minimal ``/dev``; a private tmpfs ``/workspace`` (the working directory
+  and ``$HOME``) and ``/tmp``, each capped in size. Nothing else of the host:
+  not ``/root``, not ``/etc/shadow``, not the server's source tree or config,
+  not another session's workspace;
+* an environment scrubbed to an allowlist (a secret in the server's environment
+  is not visible inside);
+* rlimits (CPU seconds, address space, file size, open files, and processes
+  where they apply) set by the launcher just before ``exec bwrap``, and, where
+  the host lets us write cgroups (v1 or v2), a cgroup per worker with memory,
+  pids and CPU limits, joined before the sandbox starts so nothing escapes it.
+
+Limits have defaults (:class:`SandboxLimits`) and can be set per environment
+(``sandbox:`` in ``openenv.yaml``) and per server (``ServerConfig.sandbox``).
+
+Example::
+
+    policy = SandboxPolicy(limits=SandboxLimits(memory_mb=256, max_processes=32))
+    argv = policy.command(["python", "-S", "-m", "worker"], read_only=[...])
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import uuid
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+log = logging.getLogger("openenv.runtime")
+
+SANDBOX_UID = 65534
+"""The uid (and gid) a sandboxed worker has inside its user namespace: ``nobody``."""
+
+WORKSPACE = "/workspace"
+LIBRARY = "/opt/openenv/lib"
+"""Where the environment's own packages appear inside the sandbox (read-only)."""
+
+
+class SandboxUnavailable(RuntimeError):
+    """Sandboxing cannot work on this host; the message says what to install or choose."""
+
+
+class SandboxLimits(BaseModel):
+    """Resource limits of one sandboxed worker. Every one has a default."""
+
+    memory_mb: int = Field(1024, ge=16, description="cgroup memory limit (where cgroups work)")
+    address_space_mb: int = Field(
+        4096, ge=64, description="RLIMIT_AS: a backstop where cgroups are not writable"
+    )
+    cpu_seconds: int = Field(300, ge=1, description="RLIMIT_CPU: CPU time per process")
+    cpu_cores: float | None = Field(1.0, gt=0, description="cgroup CPU quota in cores")
+    max_processes: int = Field(64, ge=2, description="cgroup pids limit (and RLIMIT_NPROC)")
+    max_open_files: int = Field(256, ge=16, description="RLIMIT_NOFILE")
+    max_file_size_mb: int = Field(64, ge=1, description="RLIMIT_FSIZE: largest file written")
+    workspace_mb: int = Field(128, ge=1, description="size of the /workspace tmpfs")
+    tmp_mb: int = Field(64, ge=1, description="size of the /tmp tmpfs")
+
+
+class SandboxPolicy(BaseModel):
+    """Everything a sandbox is allowed; :meth:`command` turns it into a launch command."""
+
+    limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    env_allowlist: list[str] = Field(
+        default_factory=lambda: ["LANG", "LC_ALL", "TZ"],
+        description="Host environment variables passed in; everything else is scrubbed.",
+    )
+    read_only: list[str] = Field(
+        default_factory=list, description="Extra host paths bound read-only at the same place."
+    )
+    cgroups: bool = Field(True, description="Use cgroups for memory/pids/CPU where writable.")
+
+    def command(
+        self,
+        argv: list[str],
+        *,
+        packages: dict[str, str],
+        cgroup: CgroupLimits | None = None,
+    ) -> list[str]:
+        """The host command that runs ``argv`` inside this sandbox.
+
+        ``packages`` maps host directories to names under :data:`LIBRARY`
+        (``{"/src/openenv": "openenv"}``). The command is a ``/bin/sh`` that joins
+        ``cgroup``, sets the rlimits and ``exec``s bwrap, so the limits hold from
+        the sandbox's first instruction.
+        """
+        bwrap = bubblewrap_path()
+        args = [
+            bwrap,
+            "--unshare-all",
+            "--die-with-parent",
+            "--new-session",
+            "--cap-drop", "ALL",
+            "--uid", str(SANDBOX_UID),
+            "--gid", str(SANDBOX_UID),
+            "--hostname", "sandbox",
+            "--ro-bind", "/usr", "/usr",
+        ]  # fmt: skip
+        for link in ("bin", "lib", "lib64", "sbin"):
+            target = os.readlink(f"/{link}") if os.path.islink(f"/{link}") else None
+            if target is not None:
+                args += ["--symlink", target, f"/{link}"]
+            elif os.path.isdir(f"/{link}"):
+                args += ["--ro-bind", f"/{link}", f"/{link}"]
+        for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives"):
+            if os.path.exists(path):
+                args += ["--ro-bind", path, path]
+        for path in _python_paths() + self.read_only:
+            args += ["--ro-bind", path, path]
+        for host_dir, name in packages.items():
+            args += ["--ro-bind", host_dir, f"{LIBRARY}/{name}"]
+        limits = self.limits
+        args += [
+            "--proc", "/proc",
+            "--dev", "/dev",
+            "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+            "--size", str(limits.workspace_mb * 2**20), "--tmpfs", WORKSPACE,
+            "--chdir", WORKSPACE,
+            "--clearenv",
+            "--setenv", "HOME", WORKSPACE,
+            "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
+            "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+        ]  # fmt: skip
+        for name in self.env_allowlist:
+            if name in os.environ:
+                args += ["--setenv", name, os.environ[name]]
+        args += ["--", *argv]
+        return ["/bin/sh", "-c", self._launcher(cgroup), "sandbox", *args]
+
+    def _launcher(self, cgroup: CgroupLimits | None) -> str:
+        """Shell prologue: join the cgroup, set rlimits, then exec the rest of argv."""
+        limits = self.limits
+        lines = []
+        if cgroup is not None:
+            lines += [f"echo $$ > {shlex.quote(str(p))} || exit 97" for p in cgroup.procs_files]
+        for flag, value in (
+            ("t", limits.cpu_seconds),
+            ("v", limits.address_space_mb * 1024),
+            ("f", limits.max_file_size_mb * 1024),
+            ("n", limits.max_open_files),
+        ):
+            lines.append(f"ulimit -{flag} {value} || exit 98")
+        lines.append('exec "$@"')
+        return "\n".join(lines)
+
+
+def _python_paths() -> list[str]:
+    """Host paths the interpreter needs: its installation and its site-packages."""
+    paths = {sys.base_prefix, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    executable = os.path.realpath(sys.executable)
+    if not any(executable.startswith(p.rstrip("/") + "/") for p in paths):
+        paths.add(os.path.dirname(executable))
+    return sorted(p for p in paths if os.path.isdir(p))
+
+
+def python_executable() -> str:
+    """The interpreter to run inside the sandbox (the server's own, resolved)."""
+    return os.path.realpath(sys.executable)
+
+
+def site_packages() -> list[str]:
+    """The server's site-packages, in the order the worker puts them on ``sys.path``."""
+    found = []
+    for key in ("purelib", "platlib"):
+        path = sysconfig.get_paths()[key]
+        if path not in found:
+            found.append(path)
+    return found
+
+
+def bubblewrap_path() -> str:
+    path = shutil.which("bwrap")
+    if path is None:
+        raise SandboxUnavailable(
+            "isolation 'sandbox' needs bubblewrap: install it (Debian/Ubuntu: "
+            "apt-get install bubblewrap) or choose --isolation none"
+        )
+    return path
+
+
+def check_sandbox() -> None:
+    """Raise :class:`SandboxUnavailable` with a clear message if sandboxes cannot start here."""
+    bwrap = bubblewrap_path()
+    probe = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+             "/usr/bin/true"]  # fmt: skip
+    if os.path.isdir("/lib64") and not os.path.islink("/lib64"):
+        probe[-1:-1] = ["--ro-bind", "/lib64", "/lib64"]
+    elif os.path.islink("/lib64"):
+        probe[-1:-1] = ["--symlink", os.readlink("/lib64"), "/lib64"]
+    result = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    if result.returncode != 0:
+        detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
+        raise SandboxUnavailable(
+            f"bubblewrap cannot create namespaces here ({detail}); the kernel may forbid "
+            "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or "
+            "user.max_user_namespaces > 0), or run in a container that allows them; "
+            "otherwise choose --isolation none"
+        )
+
+
+class CgroupLimits:
+    """A cgroup for one worker, with memory, pids and CPU limits (v1 or v2).
+
+    :meth:`create` returns ``None`` where this host does not let us write cgroups;
+    the sandbox then relies on rlimits alone (see docs/isolation.md).
+    """
+
+    V1_ROOT = Path("/sys/fs/cgroup")
+    _usable: bool | None = None
+
+    def __init__(self, dirs: list[Path]) -> None:
+        self.dirs = dirs
+
+    @property
+    def procs_files(self) -> list[Path]:
+        return [d / "cgroup.procs" for d in self.dirs]
+
+    @classmethod
+    def create(cls, limits: SandboxLimits) -> CgroupLimits | None:
+        if cls._usable is False:
+            return None
+        name = f"openenv-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        try:
+            group = cls._create_v2(name, limits) if _is_v2() else cls._create_v1(name, limits)
+        except OSError as exc:
+            if cls._usable is None:
+                log.warning("cgroups not writable (%s): sandboxes rely on rlimits only", exc)
+            cls._usable = False
+            return None
+        cls._usable = True
+        return group
+
+    @classmethod
+    def _create_v1(cls, name: str, limits: SandboxLimits) -> CgroupLimits:
+        made: list[Path] = []
+        try:
+            for controller, settings in (
+                ("memory", {"memory.limit_in_bytes": limits.memory_mb * 2**20}),
+                ("pids", {"pids.max": limits.max_processes}),
+                ("cpu", _v1_cpu(limits.cpu_cores)),
+            ):
+                # Nested under our own group, so the host's limits on us still hold.
+                directory = cls.V1_ROOT / controller / _own_group(controller) / "openenv" / name
+                directory.mkdir(parents=True)
+                made.append(directory)
+                for key, value in settings.items():
+                    (directory / key).write_text(str(value))
+                if controller == "memory":  # no swap escape hatch, where swap accounting exists
+                    swap = directory / "memory.memsw.limit_in_bytes"
+                    if swap.exists():
+                        swap.write_text(str(limits.memory_mb * 2**20))
+        except OSError:
+            CgroupLimits(made).remove()
+            raise
+        return cls(made)
+
+    @classmethod
+    def _create_v2(cls, name: str, limits: SandboxLimits) -> CgroupLimits:
+        parent = cls.V1_ROOT / _own_group("") / "openenv"
+        parent.mkdir(exist_ok=True)
+        (parent / "cgroup.subtree_control").write_text("+memory +pids +cpu")
+        directory = parent / name
+        directory.mkdir()
+        try:
+            (directory / "memory.max").write_text(str(limits.memory_mb * 2**20))
+            (directory / "memory.swap.max").write_text("0")
+            (directory / "pids.max").write_text(str(limits.max_processes))
+            if limits.cpu_cores is not None:
+                (directory / "cpu.max").write_text(f"{int(limits.cpu_cores * 100000)} 100000")
+        except OSError:
+            directory.rmdir()
+            raise
+        return cls([directory])
+
+    def oom_killed(self) -> bool:
+        """Whether the memory limit killed something in this group."""
+        for directory in self.dirs:
+            for name in ("memory.oom_control", "memory.events"):
+                path = directory / name
+                try:
+                    text = path.read_text()
+                except OSError:
+                    continue
+                for line in text.splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill" and value.strip() not in ("", "0"):
+                        return True
+        return False
+
+    def remove(self) -> None:
+        """Remove the group (after its processes are gone); errors are logged, not raised."""
+        for directory in self.dirs:
+            try:
+                directory.rmdir()
+            except OSError as exc:
+                log.debug("cannot remove cgroup %s: %s", directory, exc)
+
+
+def _own_group(controller: str) -> str:
+    """This process's cgroup path for ``controller`` ("" for the v2 unified tree)."""
+    for line in Path("/proc/self/cgroup").read_text().splitlines():
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(",") or (not controller and not controllers):
+            return path.lstrip("/")
+    return ""
+
+
+def _is_v2() -> bool:
+    return (CgroupLimits.V1_ROOT / "cgroup.controllers").exists()
+
+
+def _v1_cpu(cores: float | None) -> dict[str, int]:
+    if cores is None:
+        return {}
+    return {"cpu.cfs_period_us": 100000, "cpu.cfs_quota_us": int(cores * 100000)}
