@@ -17,6 +17,7 @@ from rich.markup import escape
 from typing_extensions import Self
 
 from ..discovery import find_environment
+from ..runtime.sandbox import SandboxUnavailable
 from .output import CliError, console, err_console
 
 if TYPE_CHECKING:  # the server stack is imported when a server starts: a quick `--help`
@@ -89,13 +90,14 @@ def serve(
 
     found = find_environment(env)
     chosen = isolation.value if isolation is not None else (found.isolation or "none")
-    if chosen == Isolation.sandbox.value:
-        raise CliError("isolation 'sandbox' is not available yet; use --isolation none")
-    if chosen != Isolation.none.value:
+    if chosen not in (Isolation.none.value, Isolation.sandbox.value):
         raise CliError(
-            f"openenv.yaml of {found.name} asks for isolation {chosen!r}; use --isolation none"
+            f"openenv.yaml of {found.name} asks for isolation {chosen!r}; "
+            "use --isolation none or sandbox"
         )
-    settings: dict[str, Any] = {"token": token or None}
+    settings: dict[str, Any] = {"token": token or None, "isolation": chosen}
+    if found.settings.get("sandbox"):  # per-environment limits from openenv.yaml
+        settings["sandbox"] = found.settings["sandbox"]
     if max_sessions is not None:
         settings["max_sessions"] = max_sessions
     if idle_timeout is not None:
@@ -106,7 +108,10 @@ def serve(
         config = ServerConfig(**settings)
     except ValidationError as exc:
         raise CliError(f"invalid server settings: {exc.errors()[0]['msg']}") from None
-    app = create_app(found.env_class, config=config)
+    try:
+        app = create_app(found.env_class, config=config)
+    except (SandboxUnavailable, TypeError) as exc:
+        raise CliError(str(exc)) from None
     sock = bind_socket(host, port if port is not None else (found.port or 8000))
     server = uvicorn.Server(uvicorn_config(app, host, sock.getsockname()[1]))
     base = http_url(host, sock.getsockname()[1])
