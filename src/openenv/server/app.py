@@ -18,6 +18,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 import logging
@@ -37,6 +38,8 @@ from .auth import BearerTokenMiddleware
 from .config import ServerConfig
 from .limits import BodyLimitMiddleware
 from .sessions import EnvFactory, Session, SessionManager
+from .transport import EXTENSION as DIRECT_EXTENSION
+from .transport import ClientDisconnected, DirectChannel
 
 log = logging.getLogger("openenv.server")
 
@@ -107,7 +110,7 @@ def create_app(
 
         if env is not env_class:
             raise TypeError("isolation='sandbox' needs the Environment class, not a factory")
-        check_sandbox()  # fail now, with what to install, rather than on the first session
+        check_sandbox(config.sandbox)  # fail now, saying what to install, not on a session
         sandboxes = SandboxedFactory(env_class, config.sandbox, config.warm_pool_size)
         env, env_class = sandboxes, sandboxes.env_class
     manager = SessionManager(env, env_class, config)
@@ -228,15 +231,28 @@ _DISCONNECTED = object()
 class WebSocketSession:
     """Serves one WebSocket connection: one session, messages answered in order.
 
-    A reader task watches the socket while a call runs, so a client that vanishes
-    mid-step ends its session at once instead of when the step returns.
+    Under :class:`~openenv.server.transport.DirectWebSocketProtocol` (what
+    ``uvicorn_config`` selects), messages arrive by callback and replies are
+    written straight to the socket; under any other ASGI server, through ASGI.
+    Either way a reader watches the socket while a call runs, so a client that
+    vanishes mid-step ends its session at once instead of when the step returns.
     """
+
+    BACKLOG = 64
+    """Messages queued unanswered before the server stops reading the socket."""
 
     def __init__(self, websocket: WebSocket, manager: SessionManager) -> None:
         self.websocket = websocket
         self.manager = manager
-        self.inbox: asyncio.Queue[Any] = asyncio.Queue(maxsize=64)
+        self.pending: collections.deque[Any] = collections.deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.room = asyncio.Event()
+        self.room.set()
+        self.direct: DirectChannel | None = websocket.scope.get("extensions", {}).get(
+            DIRECT_EXTENSION
+        )
         self.handling = False
+        self.gone = False
         self.ended: str | None = None
 
     async def run(self) -> None:
@@ -250,12 +266,15 @@ class WebSocketSession:
                 session = self.manager.attach(attach_to)
             else:
                 session = await self.manager.open()
+                session.attached = True  # its own socket: no other may attach to it
         except ProtocolError as exc:
             await ws.send_text(protocol.encode_error(exc))
             await ws.close(code=1013 if exc.code is ErrorCode.CAPACITY_REACHED else 1011)
             return
         main = asyncio.current_task()
         session.on_end = self._on_end
+        if self.direct is not None:
+            self.direct.on_message = self._push_direct
         reader = asyncio.get_running_loop().create_task(self._read(main))
         try:
             await self._serve(session)
@@ -266,6 +285,8 @@ class WebSocketSession:
                 raise
         finally:
             reader.cancel()
+            if self.direct is not None:
+                self.direct.on_message = None
             if attach_to:
                 await self.manager.detach(session)
             else:
@@ -274,27 +295,67 @@ class WebSocketSession:
     def _on_end(self, reason: str) -> None:
         # Reaping or shutdown: wake the serving loop so it closes the socket.
         self.ended = reason
-        with contextlib.suppress(asyncio.QueueFull):
-            self.inbox.put_nowait(_DISCONNECTED)
+        self._push(_DISCONNECTED)
+
+    def _push(self, item: Any) -> None:
+        self.pending.append(item)
+        if len(self.pending) >= self.BACKLOG:
+            self.room.clear()
+            if self.direct is not None:
+                self.direct.pause_reading()
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def _push_direct(self, data: str | bytes) -> None:
+        self._push(data)
+
+    async def _next(self) -> Any:
+        while True:
+            if self.gone or self.ended is not None:  # client left, or session reaped/shut down
+                return _DISCONNECTED
+            if self.pending:
+                break
+            self.waiter = asyncio.get_running_loop().create_future()
+            await self.waiter
+        item = self.pending.popleft()
+        if not self.room.is_set() and len(self.pending) < self.BACKLOG // 2:
+            self.room.set()
+            if self.direct is not None:
+                self.direct.resume_reading()
+        return item
 
     async def _read(self, main: asyncio.Task[Any] | None) -> None:
+        # With the direct channel, only the disconnect comes this way.
         receive = self.websocket.receive
         while True:
             message = await receive()
             if message["type"] == "websocket.disconnect":
+                self.gone = True
                 if self.handling and main is not None:
                     main.cancel()  # abandon the running call; the session is over
-                with contextlib.suppress(asyncio.QueueFull):
-                    self.inbox.put_nowait(_DISCONNECTED)
+                self._push(_DISCONNECTED)
                 return
             text = message.get("text")
-            await self.inbox.put(text if text is not None else message.get("bytes", b""))
+            self._push(text if text is not None else message.get("bytes", b""))
+            await self.room.wait()
+
+    async def _send(self, text: str) -> None:
+        if self.direct is None:
+            await self.websocket.send_text(text)
+            return
+        try:
+            self.direct.send_text(text)
+        except ClientDisconnected:
+            raise WebSocketDisconnect(1006) from None
+        if not self.direct.writable.is_set():  # the peer is not reading: wait for room
+            await self.direct.writable.wait()
 
     async def _serve(self, session: Session) -> None:
         ws = self.websocket
         limit = self.manager.config.max_message_bytes
         while True:
-            raw = await self.inbox.get()
+            raw = await self._next()
             session.touch()
             if raw is _DISCONNECTED:
                 if self.ended is not None:
@@ -309,7 +370,7 @@ class WebSocketSession:
                     f"message of {size} bytes exceeds the limit of {limit} bytes",
                     max_message_bytes=limit,
                 )
-                await ws.send_text(protocol.encode_error(error))
+                await self._send(protocol.encode_error(error))
                 continue
             self.handling = True
             try:
@@ -319,7 +380,7 @@ class WebSocketSession:
             if reply is None:  # close requested
                 await ws.close(code=1000)
                 return
-            await ws.send_text(reply)
+            await self._send(reply)
             if session.ended is not None:  # e.g. the step timed out
                 await ws.close(code=1000, reason=session.ended[:120])
                 return
@@ -414,10 +475,12 @@ async def mcp_step(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     tools = type(session.env).tools()
     if data["type"] == "list_tools":
         described = [spec.describe("input_schema") for spec in tools.values()]
-        return {"observation": {"tools": described}, "reward": None, "done": False}
+        listed = {"tools": described, "metadata": {}}
+        return {"observation": listed, "reward": None, "done": False}
     name = data.get("tool_name")
     arguments = data.get("arguments") or {}
-    observation: dict[str, Any] = {"tool_name": name, "result": None, "error": None}
+    # metadata inside, as in every observation OpenEnv sends (decision 0007).
+    observation: dict[str, Any] = {"tool_name": name, "result": None, "error": None, "metadata": {}}
     if name not in tools:
         observation["error"] = {
             "error_type": "tool_not_found",
