@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything OpenEnv needs on a fresh Debian machine, idempotently:
-# Debian packages listed in scripts/apt-packages.txt (none yet), then a virtual
+# Debian packages listed in scripts/apt-packages.txt (bubblewrap, for sandboxes), then a virtual
 # environment in .venv with the openenv package, every env package under envs/,
 # and (with --test) the test tools.
 set -euo pipefail

@@ -25,7 +25,8 @@ from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
 from openenv.protocol import EXTENSIONS_SUBPROTOCOL
-from openenv.server import ServerConfig, create_app, uvicorn_config
+from openenv.server import ServerConfig, create_app
+from openenv.server.run import BackgroundServer
 from openenv.server.sessions import SessionManager
 
 # Keep tests independent of the developer's shell.
@@ -54,6 +55,7 @@ class Served:
     app: FastAPI
     server: uvicorn.Server
     thread: threading.Thread
+    background: BackgroundServer | None = None
 
     @property
     def ws_url(self) -> str:
@@ -73,25 +75,17 @@ class Served:
 
     def stop(self) -> None:
         self.server.should_exit = True
+        if self.background is not None:
+            self.background.stop()  # joins the thread, closes the listening socket
         self.thread.join(15)
         assert not self.thread.is_alive(), "server did not stop"
 
 
 def start_server(app: FastAPI, port: int = 0, **uvicorn_kwargs: Any) -> Served:
-    sock = free_socket(port)
-    actual_port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn_config(app, port=actual_port, **uvicorn_kwargs))
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{actual_port}", daemon=True
-    )
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("server failed to start")
-        time.sleep(0.005)
-    sock.close()  # uvicorn holds its own duplicate
-    return Served(f"http://127.0.0.1:{actual_port}", app, server, thread)
+    background = BackgroundServer(app, port=port, start_timeout_s=10, **uvicorn_kwargs)
+    background.start()
+    assert background.server is not None and background.thread is not None
+    return Served(background.url, app, background.server, background.thread, background)
 
 
 @pytest.fixture

@@ -101,15 +101,20 @@ def test_environment_metadata():
 # -- encoding --------------------------------------------------------------------------
 
 
-def test_observation_data_puts_reward_done_metadata_beside():
+def test_observation_data_puts_reward_done_beside_and_metadata_in_both():
+    # metadata: inside always, beside when non-empty, as OpenEnv 0.10 (decision 0007).
     obs = Grid(position=2, cells=[1, 2], reward=1.5, done=True, metadata={"k": "v"})
     assert observation_data(obs) == {
-        "observation": {"position": 2, "cells": [1, 2]},
+        "observation": {"position": 2, "cells": [1, 2], "metadata": {"k": "v"}},
         "reward": 1.5,
         "done": True,
         "metadata": {"k": "v"},
     }
-    assert "metadata" not in observation_data(Grid())
+    assert observation_data(Grid()) == {
+        "observation": {"position": 0, "cells": [], "metadata": {}},
+        "reward": None,
+        "done": False,
+    }
 
 
 @pytest.mark.parametrize(
@@ -168,7 +173,8 @@ def test_openenv_error_codes_are_unchanged():
         "FACTORY_ERROR",
         "SESSION_ERROR",
     ]
-    assert [c.value for c in JsonRpcCode] == [-32700, -32600, -32601, -32602, -32603]
+    assert [c.value for c in JsonRpcCode] == [-32700, -32600, -32601, -32602, -32603, -32000]
+    assert JsonRpcCode.SERVER_ERROR == -32000  # OpenEnv's code when no session can be made
 
 
 # -- decoding --------------------------------------------------------------------------
@@ -216,6 +222,23 @@ def test_parse_result_typed_and_generic():
     assert (typed.reward, typed.done) == (0.5, True)
     generic = parse_result(data, None)
     assert generic.observation == {"position": 4, "added_later": 1}
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_parse_result_takes_metadata_out_of_the_observation(beside):
+    # Servers (ours and OpenEnv 0.10) send metadata inside the observation, and
+    # beside it when non-empty: it is never an observation field of its own.
+    data = observation_data(Grid(position=3, metadata={"m": 1} if beside else {}))
+    assert ("metadata" in data) is beside and "metadata" in data["observation"]
+    generic = parse_result(data, None)
+    assert generic.observation == {"position": 3, "cells": []}
+    assert generic.metadata == ({"m": 1} if beside else {})
+    typed = parse_result(data, Grid)
+    assert typed.observation.metadata == typed.metadata == generic.metadata
+    # Beside wins over inside.
+    both = {"observation": {"metadata": {"inside": 1}}, "metadata": {"beside": 1}}
+    assert parse_result(both, None).metadata == {"beside": 1}
+    assert parse_result(both, None).observation == {}
 
 
 def test_parse_result_of_older_servers():

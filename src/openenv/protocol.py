@@ -215,8 +215,10 @@ def parse_result(data: dict[str, Any], observation_type: type[ObsT] | None) -> S
     payload = dict(data.get("observation") or {})
     reward = data.get("reward")
     done = bool(data.get("done", False))
-    # Older servers also nest metadata inside the observation.
-    metadata = data.get("metadata") or payload.pop("metadata", None) or {}
+    # metadata comes inside the observation (OpenEnv 0.10 and ours, decision 0007) and
+    # beside it when non-empty; beside wins. Never left among the observation's fields.
+    inside = payload.pop("metadata", None)
+    metadata = data.get("metadata") or inside or {}
     observation: Any
     if observation_type is None:
         observation = payload

@@ -45,14 +45,16 @@ def test_demo_table_and_json(tmp_path: Path) -> None:
         str(EPISODES * STEPS_PER_EPISODE),
     ]
     assert re.search(r"\d+(\.\d+)? (µs|ms)\s+\d+(\.\d+)? (µs|ms)\s*$", row), row
-    assert (
-        f"OK {EPISODES}/{EPISODES} episodes, {EPISODES * STEPS_PER_EPISODE} steps" in result.stdout
+    steps = 2 * EPISODES * STEPS_PER_EPISODE
+    assert f"OK {2 * EPISODES}/{2 * EPISODES} episodes, {steps} steps on 2 scenarios" in (
+        result.stdout
     )
 
     summary = json.loads(summary_file.read_text())
-    assert summary["ok"] is True and summary["seed"] == 0
-    [echo] = summary["environments"]
+    assert summary["ok"] is True and summary["seed"] == 0 and summary["skipped"] == []
+    echo, sandboxed = summary["environments"]
     assert echo["name"] == "echo" and echo["env"] == "echo_env"
+    assert echo["isolation"] == "none"
     assert echo["episodes"] == EPISODES
     assert echo["steps"] == EPISODES * STEPS_PER_EPISODE
     assert echo["episode_rewards"] == pytest.approx(expected)
@@ -61,11 +63,44 @@ def test_demo_table_and_json(tmp_path: Path) -> None:
     assert 0 < latency["p50"] <= latency["p99"]
     assert echo["error"] is None
 
+    # The same episodes, every session in its own sandbox: the same rewards.
+    assert sandboxed["name"] == "echo (sandboxed)" and sandboxed["isolation"] == "sandbox"
+    assert sandboxed["episode_rewards"] == pytest.approx(expected)
+    assert sandboxed["error"] is None and sandboxed["skipped"] is None
+    for scenario in (echo, sandboxed):
+        new_session = scenario["new_session_ms"]
+        assert new_session["connect"] > 0 and new_session["first_reset"] > 0
+    assert "A new session on a running server" in result.stdout
+    row = next(line for line in result.stdout.splitlines() if "sandbox " in line)
+    assert re.search(r"echo \(sandboxed\)\s+sandbox(\s+\d+(\.\d+)? (µs|ms)){3}\s*$", row), row
+
+
+def test_sandboxed_scenario_is_skipped_where_sandboxes_cannot_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no bwrap on it
+    summary_file = tmp_path / "summary.json"
+    result = invoke("demo", "-n", "1", "--json", str(summary_file))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "skipped echo (sandboxed): isolation 'sandbox' needs bubblewrap" in result.stdout
+    assert "OK 1/1 episodes, 10 steps on 1 scenario " in result.stdout
+    summary = json.loads(summary_file.read_text())
+    assert summary["ok"] is True and summary["skipped"] == ["echo (sandboxed)"]
+
+    # Asked for by name, it must run: the reason becomes the error.
+    result = invoke("demo", "-n", "1", "--env", "echo-sandboxed")
+    assert result.exit_code == 1
+    assert_one_line_error(
+        result.stderr, "demo echo (sandboxed) failed: SandboxUnavailable:", "apt-get install"
+    )
+
 
 def test_same_seed_same_rewards_other_seed_other_rewards(tmp_path: Path) -> None:
     def rewards(seed: int) -> list[float]:
         path = tmp_path / f"{seed}.json"
-        result = invoke("demo", "-n", "2", "--seed", str(seed), "--json", str(path))
+        result = invoke(
+            "demo", "-n", "2", "--seed", str(seed), "--env", "echo", "--json", str(path)
+        )
         assert result.exit_code == 0, result.stderr
         return json.loads(path.read_text())["environments"][0]["episode_rewards"]
 
@@ -76,14 +111,24 @@ def test_same_seed_same_rewards_other_seed_other_rewards(tmp_path: Path) -> None
 def test_demo_runs_with_no_arguments_as_a_command() -> None:
     result = run("demo", timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "OK 20/20 episodes, 200 steps" in result.stdout
+    assert "OK 40/40 episodes, 400 steps on 2 scenarios" in result.stdout
     assert "Traceback" not in result.stderr
 
 
 def test_unknown_demo_env() -> None:
     result = invoke("demo", "--env", "nope")
     assert result.exit_code == 1
-    assert_one_line_error(result.stderr, "no demo named 'nope'; demos: echo")
+    assert_one_line_error(result.stderr, "no demo named 'nope'; demos: echo, echo (sandboxed)")
+
+
+@pytest.mark.parametrize("name", ["echo (sandboxed)", "echo-sandboxed", "Echo Sandboxed"])
+def test_choose_a_demo_by_name_or_slug(name: str, tmp_path: Path) -> None:
+    summary_file = tmp_path / "summary.json"
+    result = invoke("demo", "-n", "1", "--env", name, "--json", str(summary_file))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [e["name"] for e in json.loads(summary_file.read_text())["environments"]] == [
+        "echo (sandboxed)"
+    ]
 
 
 def test_a_failing_scenario_fails_the_demo(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -16,6 +16,7 @@ from echo_env import EchoAction, EchoEnv
 from websockets.sync.client import connect as ws_connect
 
 from tests.cli.helpers import OPENENV, REPO, assert_one_line_error, invoke, run
+from tests.runtime.helpers import descendants, zombies
 
 
 def free_port() -> int:
@@ -124,10 +125,104 @@ def test_folder_without_openenv_yaml(tmp_path: Path) -> None:
     assert_one_line_error(result.stderr, "has no openenv.yaml")
 
 
-def test_sandbox_is_not_available_yet() -> None:
-    result = invoke("serve", "echo_env", "--isolation", "sandbox")
+def test_serve_sandboxed_drive_and_ctrl_c() -> None:
+    before = set(descendants())
+    process, base_url = start("echo_env", "--isolation", "sandbox")
+    try:
+        with EchoEnv(base_url=base_url) as client:
+            result = client.reset(seed=1)
+            assert result.observation.echoed_message == "Echo environment ready!"
+            result = client.step(EchoAction(message="sandboxed"))
+            assert result.observation.echoed_message == "sandboxed"
+            assert result.reward == pytest.approx(0.9)
+            assert client.call_tool("echo_message", message="hi") == "hi"
+            # Every session (and the warm pool) runs in bubblewrap, below the server.
+            assert any(p.name == "bwrap" for p in descendants(process.pid).values())
+    finally:
+        out, err = stop(process)
+    assert process.returncode == 0, err
+    assert "isolation sandbox" in out and "stopped" in out
+    assert "Traceback" not in err
+    assert set(descendants()) <= before and not zombies()
+
+
+def boxed_echo(folder: Path, isolation: str) -> Path:
+    """A folder environment: echo, with ``isolation`` in its openenv.yaml."""
+    folder.mkdir()
+    (folder / "openenv.yaml").write_text(
+        "name: boxed_echo\n"
+        "environment: echo_env.server.environment:EchoEnvironment\n"
+        f"isolation: {isolation}\n"
+    )
+    return folder
+
+
+def test_isolation_comes_from_openenv_yaml_and_the_flag_overrides_it(tmp_path: Path) -> None:
+    folder = boxed_echo(tmp_path / "boxed_echo", "sandbox")
+    for args, expected in (((), "sandbox"), (("--isolation", "none"), "none")):
+        process, base_url = start(str(folder), *args)
+        try:
+            with EchoEnv(base_url=base_url) as client:
+                assert client.reset().observation.echoed_message
+        finally:
+            out, err = stop(process)
+        assert process.returncode == 0, err
+        assert f"isolation {expected}," in out
+
+
+def test_unknown_isolation_in_openenv_yaml(tmp_path: Path) -> None:
+    result = invoke("serve", str(boxed_echo(tmp_path / "odd", "docker")))
     assert result.exit_code == 1
-    assert_one_line_error(result.stderr, "isolation 'sandbox' is not available yet")
+    assert_one_line_error(
+        result.stderr, "asks for isolation 'docker'", "--isolation none or sandbox"
+    )
+
+
+@pytest.mark.parametrize("problem", ["missing", "no user namespaces"])
+def test_sandbox_unavailable_says_what_to_do(tmp_path: Path, problem: str) -> None:
+    if problem == "missing":
+        expected = "apt-get install bubblewrap"
+    else:
+        bwrap = tmp_path / "bwrap"  # fails the way bwrap does where userns are forbidden
+        bwrap.write_text(
+            "#!/bin/sh\n"
+            '[ "$1" = --version ] && echo "bubblewrap 0.8.0" && exit 0\n'
+            "echo 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n"
+        )
+        bwrap.chmod(0o755)
+        expected = "unprivileged user namespaces"
+    result = subprocess.run(
+        [*OPENENV, "serve", "echo_env", "--isolation", "sandbox", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "COLUMNS": "1000", "PATH": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert_one_line_error(result.stderr, expected, "--isolation none")
+    assert "serving" not in result.stdout
+
+
+def test_exit_with_stdin_stops_cleanly() -> None:
+    """Launchers' lifeline: the server goes when the pipe on its stdin closes."""
+    process = subprocess.Popen(
+        [*OPENENV, "serve", "echo_env", "--port", "0", "--exit-with-stdin"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "1000"},
+    )
+    assert process.stdout is not None and process.stdin is not None
+    line = process.stdout.readline()
+    assert "serving echo_env on http://127.0.0.1:" in line, line
+    port = int(line.split("http://127.0.0.1:", 1)[1].split()[0])
+    assert port != 0  # --port 0 prints the port it really got
+    assert httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200
+    process.stdin.close()
+    assert process.wait(timeout=20) == 0
+    assert "stopped" in process.stdout.read()
+    assert process.stderr is not None and "Traceback" not in process.stderr.read()
 
 
 def test_port_in_use() -> None:

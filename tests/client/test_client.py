@@ -144,6 +144,18 @@ def test_generic_client(echo_server):
         assert env.call_tool("echo_with_length", message="abc") == {"message": "abc", "length": 3}
 
 
+def test_generic_client_metadata_is_never_an_observation_field(toy):
+    # The server sends metadata inside the observation and, when non-empty, beside it
+    # (decision 0007): the generic client gives it as .metadata, whichever it was.
+    with GenericEnvClient(base_url=toy.base_url) as env:
+        reset = env.reset(colour="red")
+        assert reset.metadata == {"options": {"colour": "red"}}
+        assert "metadata" not in reset.observation
+        step = env.step({"message": "x"})
+        assert step.metadata == {}
+        assert set(step.observation) == {"echoed", "step_count", "draw", "number"}
+
+
 async def test_async_generic_client(echo_server):
     async with AsyncGenericEnvClient(base_url=echo_server.base_url) as env:
         await env.reset()

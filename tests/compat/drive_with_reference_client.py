@@ -317,20 +317,44 @@ def mcp_http(url: str) -> dict[str, Any]:
 
     async def run() -> dict[str, Any]:
         client = MCPToolClient(base_url=url, message_timeout_s=TIMEOUT_S)
+        request = client._production_mcp_request
         try:
-            listed = await client._production_mcp_request("tools/list")
-            called = await client._production_mcp_request(
+            listed = await request("tools/list")
+            called = await request(
                 "tools/call", {"name": "echo_with_length", "arguments": {"message": "Test"}}
             )
-            unknown = await client._production_mcp_request(
-                "tools/call", {"name": "no_such_tool", "arguments": {}}
+            unknown = await request("tools/call", {"name": "no_such_tool", "arguments": {}})
+            # OpenEnv's session methods, one request at a time.
+            create = await request("openenv/session/create")
+            session_id = create.get("result", {}).get("session_id")
+            in_session = await request(
+                "tools/call",
+                {
+                    "name": "echo_message",
+                    "arguments": {"message": "in session"},
+                    "session_id": session_id,
+                },
             )
-            create = await client._production_mcp_request("openenv/session/create")
+            listed_in_session = await request("tools/list", {"session_id": session_id})
+            close = await request("openenv/session/close", {"session_id": session_id})
+            close_again = await request("openenv/session/close", {"session_id": session_id})
+            after_close = await request(
+                "tools/call",
+                {"name": "echo_message", "arguments": {"message": "x"}, "session_id": session_id},
+            )
+            close_without_id = await request("openenv/session/close")
             return {
                 "list": listed,
                 "call": called,
                 "unknown_tool": unknown,
                 "session_create": create,
+                "session_id": session_id,
+                "call_in_session": in_session,
+                "list_in_session": listed_in_session,
+                "session_close": close,
+                "session_close_again": close_again,
+                "call_after_close": after_close,
+                "close_without_id": close_without_id,
                 "last_request_id": client._jsonrpc_request_id,
             }
         finally:
@@ -340,26 +364,111 @@ def mcp_http(url: str) -> dict[str, Any]:
     return asyncio.run(run())
 
 
+def session_gone(url: str, session_id: str | None) -> dict[str, Any]:
+    """``tools/list`` in ``session_id`` until the server no longer knows it.
+
+    Closing a session while its socket is still leaving finishes once it has left.
+    """
+    import httpx
+
+    request = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+    deadline = time.monotonic() + 5
+    with httpx.Client(timeout=TIMEOUT_S, trust_env=False) as http:
+        while True:
+            reply = http.post(f"{url}/mcp", json={**request, "params": {"session_id": session_id}})
+            body = reply.json()
+            if "error" in body or time.monotonic() > deadline:
+                return body
+            time.sleep(0.05)
+
+
 def mcp_production(url: str) -> dict[str, Any]:
-    """MCPToolClient as 0.10 ships it: production mode (needs openenv/session/*)."""
+    """MCPToolClient as 0.10 ships it: production mode, through its sync wrapper.
+
+    Connecting makes an HTTP MCP session (``openenv/session/create``) and attaches
+    the WebSocket to it (``/ws?session_id=...``); tool calls go over HTTP ``/mcp``
+    with that session id, reset/step/state over the socket; closing detaches the
+    socket and closes the session (``openenv/session/close``).
+    """
     out: dict[str, Any] = {}
-    env = MCPToolClient(base_url=url, message_timeout_s=TIMEOUT_S).sync()
-    try:
-        env.connect()
-        out["connect"] = "ok"
-        out["tools"] = [t.name for t in env.list_tools()]
+    client = MCPToolClient(base_url=url, message_timeout_s=TIMEOUT_S)
+    out["production_mode"] = client.use_production_mode
+    env = client.sync()
+    with env:
+        session_id = client._production_session_id
+        out["session_id"] = session_id
+        # list_tools() answers [] on any failure, so the names prove it worked.
+        out["tools"] = [t.name for t in env.list_tools(use_cache=False)]
         out["echo_message"] = env.call_tool("echo_message", message="Hello!")
-        env.reset()
-        out["step_via_ws"] = observation_dict(
-            env.step(CallToolAction(tool_name="echo_message", arguments={"message": "ws"}))
-        )
-    except Exception as exc:
-        out["error"] = error_text(exc)
-    finally:
+        out["echo_with_length"] = env.call_tool("echo_with_length", message="Test")
         try:
-            env.close()
+            env.call_tool("no_such_tool", message="x")
+            out["unknown_tool"] = "no error"
         except Exception as exc:
-            out["close_error"] = error_text(exc)
+            out["unknown_tool"] = error_text(exc)
+        out["reset"] = observation_dict(env.reset(episode_id="prod-1"))
+        step = env.step(CallToolAction(tool_name="echo_message", arguments={"message": "ws"}))
+        out["step_via_ws"] = observation_dict(step)
+        out["step_is_call_tool_observation"] = isinstance(step.observation, CallToolObservation)
+        listed = env.step(ListToolsAction())
+        out["list_via_ws"] = (
+            [t.name for t in listed.observation.tools]
+            if isinstance(listed.observation, ListToolsObservation)
+            else repr(listed.observation)
+        )
+        out["state"] = env.state().model_dump()
+        # Over the socket, openenv/session/create names the socket's own session:
+        # the one the HTTP tool calls run in.
+        frame = env._run(
+            client._send_and_receive(
+                {
+                    "type": "mcp",
+                    "data": {"jsonrpc": "2.0", "id": 1, "method": "openenv/session/create"},
+                }
+            )
+        )
+        out["ws_session_id"] = frame["data"]["result"]["session_id"]
+        out["after_ws_calls"] = env.call_tool("echo_message", message="again")
+    out["session_id_after_close"] = client._production_session_id
+    out["after_close"] = session_gone(url, session_id)
+    return out
+
+
+def retry_capacity(connect: Any) -> Any:
+    """``connect()``, retried while a just-closed session is still being freed."""
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            return connect()
+        except RuntimeError as exc:
+            if "capacity" not in str(exc).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def mcp_production_capacity(url: str) -> dict[str, Any]:
+    """Production mode against a server with room for one session."""
+    out: dict[str, Any] = {}
+
+    def connect() -> Any:
+        return MCPToolClient(base_url=url, message_timeout_s=TIMEOUT_S).sync().connect()
+
+    first = retry_capacity(connect)
+    try:
+        out["first"] = first.call_tool("echo_message", message="first")
+        try:
+            connect().close()
+            out["second"] = "no error"
+        except Exception as exc:
+            out["second"] = error_text(exc)
+    finally:
+        first.close()
+    # Closing the first client closed its session: there is room again.
+    third = retry_capacity(connect)
+    try:
+        out["third"] = third.call_tool("echo_message", message="third")
+    finally:
+        third.close()
     return out
 
 
@@ -408,6 +517,7 @@ def metadata(url: str) -> dict[str, Any]:
         "generic_result_metadata": generic.metadata,
         "upstream_style_observation_metadata": typed.observation.metadata,
         "frame": client.received[-1],
+        "frame_problems": check_frames(client.received),
     }
 
 
@@ -464,6 +574,7 @@ SCENARIOS = {
     "mcp_ws_envelope": "url",
     "mcp_http": "url",
     "mcp_production": "url",
+    "mcp_production_capacity": "capacity_url",
     "capacity": "capacity_url",
     "metadata": "metadata_url",
     "http_models": "url",

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 from echo_env import AsyncEchoEnv, EchoAction, EchoEnv, EchoObservation
@@ -292,7 +293,7 @@ def shape(frame: dict[str, Any]) -> Any:
     if kind == "error":
         return kind, data["code"], isinstance(data["message"], str)
     if kind == "observation":
-        observation = {k: v for k, v in data["observation"].items() if k != "metadata"}
+        observation = dict(data["observation"])  # metadata inside included (decision 0007)
         if "result" in observation:  # step-style call_tool: clients read result["data"]
             observation["result"] = observation["result"]["data"]
         if "tools" in observation:
@@ -322,10 +323,13 @@ def test_same_frames_as_the_reference_server(
     for message, their_frame, our_frame in zip(SCRIPT, theirs, ours, strict=True):
         assert shape(our_frame) == shape(their_frame), (message, their_frame, our_frame)
 
+    # Both nest `metadata` inside every observation (always, even {}): decision 0007.
+    for i in (0, 1, 11, 12):
+        assert ours[i]["data"]["observation"]["metadata"] == {}, ours[i]
+        assert theirs[i]["data"]["observation"]["metadata"] == {}, theirs[i]
+
     # The differences we know of, pinned so that any change is seen:
-    # 1. The reference also nests `metadata` inside the observation (always, even {}).
-    assert theirs[0]["data"]["observation"]["metadata"] == {}
-    assert "metadata" not in ours[0]["data"]["observation"]
+    # 1. (gone: metadata inside the observation, see above.)
     # 2. tools/call results: MCP's camelCase here, the reference's snake_case there
     #    (it serialises FastMCP's CallToolResult dataclass); both carry `data`.
     assert {"structuredContent", "isError"} <= ours[8]["data"]["result"].keys()
@@ -333,3 +337,101 @@ def test_same_frames_as_the_reference_server(
     # 3. Unknown tool: -32602 (invalid params) here, -32603 (internal error) there.
     assert ours[9]["data"]["error"]["code"] == -32602
     assert theirs[9]["data"]["error"]["code"] == -32603
+
+
+# -- OpenEnv's MCP sessions (what MCPToolClient's production mode uses), both servers ------
+
+
+def play_sessions(base_url: str) -> dict[str, Any]:
+    """OpenEnv's session methods and ``/ws?session_id=``, raw, against one server."""
+    ws_url = base_url.replace("http://", "ws://") + "/ws"
+    out: dict[str, Any] = {}
+
+    with httpx.Client(base_url=base_url, timeout=10, trust_env=False) as http:
+
+        def rpc(method: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+            body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params or {}}
+            return http.post("/mcp", json=body).json()
+
+        def ws_ask(ws: Any, message: dict[str, Any]) -> dict[str, Any]:
+            ws.send(orjson.dumps(message).decode())
+            return orjson.loads(ws.recv(timeout=10))
+
+        def refused(url: str) -> tuple[dict[str, Any], int | None]:
+            with connect(url, open_timeout=10, proxy=None) as ws:
+                frame = orjson.loads(ws.recv(timeout=10))
+                with pytest.raises(ConnectionClosed):
+                    ws.recv(timeout=10)
+                return frame, ws.protocol.close_rcvd.code if ws.protocol.close_rcvd else None
+
+        out["create"] = rpc("openenv/session/create")
+        session_id = out["session_id"] = out["create"]["result"]["session_id"]
+        call = {"name": "echo_message", "arguments": {"message": "m"}, "session_id": session_id}
+        out["call"] = rpc("tools/call", call)
+        out["list_unknown"] = rpc("tools/list", {"session_id": "no-such-session"})
+        out["close_without_id"] = rpc("openenv/session/close")
+        with connect(f"{ws_url}?session_id={session_id}", open_timeout=10, proxy=None) as ws:
+            out["attached_reset"] = ws_ask(ws, {"type": "reset", "data": {}})
+            envelope = {"jsonrpc": "2.0", "id": 2, "method": "openenv/session/create"}
+            out["ws_create"] = ws_ask(ws, {"type": "mcp", "data": envelope})
+            envelope = {
+                "jsonrpc": "2.0",
+                "id": 3,
+                "method": "openenv/session/close",
+                "params": {"session_id": session_id},
+            }
+            out["ws_close_own"] = ws_ask(ws, {"type": "mcp", "data": envelope})
+            out["second"] = refused(f"{ws_url}?session_id={session_id}")
+            out["close_attached"] = rpc("openenv/session/close", {"session_id": session_id})
+            out["call_while_closing"] = rpc("tools/call", call)
+        deadline = time.monotonic() + 5
+        while "error" not in (reply := rpc("tools/call", call)) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the session closes once the server sees the socket leave
+        out["after_detach"] = reply
+        out["unknown"] = refused(f"{ws_url}?session_id=no-such-session")
+    return out
+
+
+def session_shape(out: dict[str, Any]) -> dict[str, Any]:
+    """What OpenEnv's MCPToolClient relies on; message texts may differ."""
+    session_id = out["session_id"]
+    return {
+        "create": set(out["create"]["result"]),
+        "call": out["call"]["result"]["data"],
+        "list_unknown": out["list_unknown"]["error"]["code"],
+        "close_without_id": out["close_without_id"]["error"]["code"],
+        "attached_reset": shape(out["attached_reset"]),
+        "ws_create": out["ws_create"]["data"]["result"] == {"session_id": session_id},
+        "ws_close_own": out["ws_close_own"]["data"]["error"]["code"],
+        "second": shape(out["second"][0]),
+        "close_attached": {**out["close_attached"]["result"], "session_id": "x"},
+        "call_while_closing": out["call_while_closing"]["result"]["data"],
+        "after_detach": out["after_detach"]["error"]["code"],
+        "unknown": shape(out["unknown"][0]),
+    }
+
+
+def test_same_mcp_session_answers_as_the_reference_server(
+    reference_servers: dict[str, str], our_servers: dict[str, str]
+) -> None:
+    theirs = play_sessions(reference_servers["default"])
+    ours = play_sessions(our_servers["default"])
+    assert session_shape(ours) == session_shape(theirs)
+    assert session_shape(ours) == {
+        "create": {"session_id"},
+        "call": "m",
+        "list_unknown": -32602,
+        "close_without_id": -32602,
+        "attached_reset": shape(ours["attached_reset"]),
+        "ws_create": True,
+        "ws_close_own": -32600,
+        "second": ("error", "SESSION_ERROR", True),
+        "close_attached": {"session_id": "x", "closed": False, "closing": True},
+        "call_while_closing": "m",
+        "after_detach": -32602,
+        "unknown": ("error", "SESSION_ERROR", True),
+    }
+    assert ours["attached_reset"]["data"]["observation"]["echoed_message"] == GREETING
+    # A difference we chose: a refused attach closes with 1011 here, 1000 there.
+    assert (ours["second"][1], ours["unknown"][1]) == (1011, 1011)
+    assert (theirs["second"][1], theirs["unknown"][1]) == (1000, 1000)

@@ -51,8 +51,9 @@ def scenario(report: dict[str, Any], name: str) -> Any:
 
 
 def obs(echoed: str, reward: float | None, done: bool = False) -> dict[str, Any]:
+    # metadata inside the observation, always, as OpenEnv 0.10 sends it (decision 0007).
     return {
-        "observation": {"echoed_message": echoed, "message_length": len(echoed)},
+        "observation": {"echoed_message": echoed, "message_length": len(echoed), "metadata": {}},
         "reward": reward,
         "done": done,
     }
@@ -153,20 +154,16 @@ def test_metadata_beside_the_observation(report: dict[str, Any]) -> None:
     assert result["frame"]["data"]["metadata"] == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Our observation payload leaves out `metadata`; the reference server sends it "
-    "both inside the observation and beside it, and most OpenEnv env clients read "
-    "obs_data.get('metadata'), so they see {} from our server.",
-)
 def test_metadata_inside_the_observation_for_upstream_style_clients(
     report: dict[str, Any],
 ) -> None:
+    # Most OpenEnv env clients read obs_data.get("metadata"): it is there, as the
+    # reference server puts it (decision 0007).
     result = scenario(report, "metadata")
-    assert result["upstream_style_observation_metadata"] == {
-        "original_message": "hi",
-        "step_count": 1,
-    }
+    expected = {"original_message": "hi", "step_count": 1}
+    assert result["upstream_style_observation_metadata"] == expected
+    assert result["frame"]["data"]["observation"]["metadata"] == expected
+    assert result["frame_problems"] == []
 
 
 # -- MCP ------------------------------------------------------------------------------
@@ -221,25 +218,58 @@ def test_mcp_over_http_post(report: dict[str, Any]) -> None:
     assert unknown["error"]["code"] == -32602
 
 
-def test_mcp_session_methods_are_not_implemented(report: dict[str, Any]) -> None:
-    # openenv/session/create|close (HTTP MCP sessions) are not implemented: a clean
-    # JSON-RPC "method not found" with the id echoed.
-    create = scenario(report, "mcp_http")["session_create"]
-    assert create["id"] == 4
-    assert create["error"]["code"] == -32601
+def test_mcp_session_methods_over_http(report: dict[str, Any]) -> None:
+    result = scenario(report, "mcp_http")
+    session_id = result["session_id"]
+    create = result["session_create"]
+    assert create["id"] == 4 and create["result"] == {"session_id": session_id}
+    assert isinstance(session_id, str) and session_id
+    assert result["call_in_session"]["result"]["data"] == "in session"
+    names = [t["name"] for t in result["list_in_session"]["result"]["tools"]]
+    assert names == ["echo_message", "echo_with_length"]
+    assert result["session_close"]["result"] == {"session_id": session_id, "closed": True}
+    # Once closed, the session is unknown: invalid params, as the reference answers.
+    for key in ("session_close_again", "call_after_close", "close_without_id"):
+        assert result[key]["error"]["code"] == -32602, (key, result[key])
+    assert session_id in result["call_after_close"]["error"]["message"]
+    assert result["last_request_id"] == 10
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MCPToolClient 0.10 defaults to production mode: it opens an HTTP MCP session "
-    "with `openenv/session/create`, then attaches /ws?session_id=...; we do not "
-    "implement openenv/session/* yet.",
-)
 def test_mcp_tool_client_production_mode(report: dict[str, Any]) -> None:
+    """MCPToolClient's default mode, end to end: one session for HTTP tools and /ws."""
     result = scenario(report, "mcp_production")
-    assert result.get("error") is None, result
+    assert result["production_mode"] is True
     assert result["tools"] == ["echo_message", "echo_with_length"]
     assert result["echo_message"] == "Hello!"
+    assert result["echo_with_length"] == {"message": "Test", "length": 4}
+    assert result["unknown_tool"]["type"] == "RuntimeError"
+    assert "no_such_tool" in result["unknown_tool"]["message"]
+    # reset/step/state over the socket attached to the same session.
+    reset = result["reset"]
+    assert reset["observation"]["echoed_message"] == GREETING
+    assert reset["reward"] is None and reset["done"] is False
+    assert result["step_is_call_tool_observation"] is True
+    step = result["step_via_ws"]["observation"]
+    assert step["tool_name"] == "echo_message" and step["error"] is None
+    assert step["result"]["data"] == "ws"
+    assert result["list_via_ws"] == ["echo_message", "echo_with_length"]
+    assert result["state"] == {"episode_id": "prod-1", "step_count": 0}
+    assert result["ws_session_id"] == result["session_id"]
+    assert result["after_ws_calls"] == "again"
+    # close() detached the socket and closed the session on the server.
+    assert result["session_id_after_close"] is None
+    assert result["after_close"]["error"]["code"] == -32602
+
+
+def test_mcp_tool_client_production_mode_at_capacity(report: dict[str, Any]) -> None:
+    result = scenario(report, "mcp_production_capacity")
+    assert result["first"] == "first"
+    # openenv/session/create found no room (-32000): the client says so on connect.
+    assert result["second"]["type"] == "RuntimeError"
+    assert result["second"]["message"].startswith("Failed to create MCP session: ")
+    assert "capacity" in result["second"]["message"]
+    # Closing the first client freed its session.
+    assert result["third"] == "third"
 
 
 # -- HTTP ------------------------------------------------------------------------------

@@ -20,8 +20,13 @@ WRONG_HEADERS = [
     {"Authorization": f"Basic {TOKEN}"},
     {"Authorization": f"Bearer {TOKEN}x"},
     {"Authorization": "Bearer"},
+    {"Authorization": f"Bearer {TOKEN.upper()}"},  # the token is case-sensitive
+    {"Authorization": f"Bearer{TOKEN}"},
+    {"Authorization": f"Bearers {TOKEN}"},
     {"X-Token": TOKEN},
 ]
+# The scheme is case-insensitive (RFC 7235), as OpenEnv clients may send it.
+SCHEME_SPELLINGS = ["Bearer", "bearer", "BEARER", "bEaReR"]
 ROUTES = [
     ("GET", "/health", None),
     ("GET", "/metadata", None),
@@ -71,6 +76,17 @@ def test_websocket_with_the_token(guarded):
     with open_ws(guarded, additional_headers=GOOD) as ws:
         assert ask(ws, {"type": "reset", "data": {}})["type"] == "observation"
         assert ask(ws, {"type": "step", "data": {"message": "x"}})["type"] == "observation"
+
+
+@pytest.mark.parametrize("scheme", SCHEME_SPELLINGS)
+def test_the_scheme_is_case_insensitive(guarded, scheme):
+    headers = {"Authorization": f"{scheme} {TOKEN}"}
+    for method, path, body in ROUTES[:-1]:
+        response = httpx.request(
+            method, guarded.base_url + path, json=body, headers=headers, timeout=5
+        )
+        assert response.status_code == 200, (scheme, path, response.text)
+    assert_server_healthy(guarded, headers=headers)
 
 
 def test_no_token_means_open_routes(serve):

@@ -104,7 +104,11 @@ def test_post_reset(http):
     response = http.post("/reset", json={})
     assert response.status_code == 200
     assert response.json() == {
-        "observation": {"echoed_message": "Echo environment ready!", "message_length": 23},
+        "observation": {
+            "echoed_message": "Echo environment ready!",
+            "message_length": 23,
+            "metadata": {},
+        },
         "reward": None,
         "done": False,
     }
@@ -113,7 +117,7 @@ def test_post_reset(http):
 def test_post_reset_without_body_and_with_options(http):
     assert http.post("/reset").status_code == 200
     body = http.post("/reset", json={"seed": 5, "episode_id": "e", "greeting": "hey"}).json()
-    assert body["observation"] == {"echoed_message": "hey", "message_length": 3}
+    assert body["observation"] == {"echoed_message": "hey", "message_length": 3, "metadata": {}}
 
 
 def test_post_reset_is_reproducible(toy):
@@ -124,17 +128,21 @@ def test_post_reset_is_reproducible(toy):
     assert first["observation"]["draw"] != other["observation"]["draw"]
 
 
-def test_post_reset_metadata_beside(toy):
+def test_post_reset_metadata_inside_and_beside(toy):
+    # As OpenEnv 0.10 sends it (decision 0007): inside always, beside when non-empty.
     body = toy.post("/reset", json={"colour": "red"}).json()
     assert body["metadata"] == {"options": {"colour": "red"}}
-    assert "metadata" not in body["observation"]
+    assert body["observation"]["metadata"] == {"options": {"colour": "red"}}
+    body = toy.post("/step", json={"action": {"message": "x"}}).json()
+    assert "metadata" not in body
+    assert body["observation"]["metadata"] == {}
 
 
 def test_post_step(http):
     response = http.post("/step", json={"action": {"message": "hello"}})
     assert response.status_code == 200
     assert response.json() == {
-        "observation": {"echoed_message": "hello", "message_length": 5},
+        "observation": {"echoed_message": "hello", "message_length": 5, "metadata": {}},
         "reward": 0.5,
         "done": False,
     }

@@ -156,6 +156,31 @@ def test_active_and_busy_sessions_are_not_reaped(serve):
     wait_until(lambda: factory.close_calls == [1, 1])
 
 
+def test_failing_messages_count_as_activity(serve):
+    """Every message keeps a session from being reaped, even one that fails."""
+    served, factory = serve_recorded(serve, idle_timeout_s=0.3, max_message_bytes=1024)
+    ws = open_ws(served)
+    failing = [
+        ("not json", "INVALID_JSON"),
+        ({"type": "bogus"}, "UNKNOWN_TYPE"),
+        ({"type": "step", "data": {"message": "x"}}, "NOT_RESET"),  # no reset yet
+        ({"type": "reset", "data": "nope"}, "VALIDATION_ERROR"),
+        ({"type": "step", "data": {"message": "x" * 2000}}, "MESSAGE_TOO_LARGE"),
+    ]
+    deadline = time.monotonic() + 1.0  # over three times idle_timeout_s
+    i = 0
+    while time.monotonic() < deadline:
+        message, code = failing[i % len(failing)]
+        expect_error(ask(ws, message), code)
+        i += 1
+        time.sleep(0.08)
+    assert len(served.sessions) == 1 and factory.close_calls == [0]
+    # Quiet now: reaped.
+    assert close_code(ws) == 1000
+    assert "idle" in ws.protocol.close_rcvd.reason
+    wait_until(lambda: factory.close_calls == [1])
+
+
 def test_idle_reaping_can_be_switched_off(serve):
     served, _ = serve_recorded(serve, idle_timeout_s=None)
     with open_ws(served) as ws:
@@ -407,6 +432,55 @@ def test_http_step_exception(serve):
     assert body["detail"] == f"ValueError: the environment broke ({SECRET})"
     assert factory.close_calls == [1]
     assert_server_healthy(served)
+
+
+class ReturnsWrongThings(ToyEnv):
+    """reset/step that return something other than an Observation."""
+
+    def reset(self, seed=None, episode_id=None, **options):
+        observation = super().reset(seed, episode_id, **options)
+        return {"not": "an observation"} if options.get("wrong") else observation
+
+    def step(self, action, timeout_s=None):
+        observation = super().step(action, timeout_s)
+        return observation.model_dump() if action.message == "dict" else None
+
+
+class AsyncReturnsWrongThings(AsyncToyEnv):
+    async def step_async(self, action, timeout_s=None):
+        return "a string"
+
+
+@pytest.mark.parametrize(
+    ("env_class", "returned"),
+    [(ReturnsWrongThings, "NoneType"), (AsyncReturnsWrongThings, "str")],
+    ids=["sync", "async"],
+)
+def test_a_non_observation_is_an_execution_error(serve, env_class, returned):
+    served, _ = serve_recorded(serve, env_class)
+    name = env_class.__name__
+    with open_ws(served) as ws:
+        ask(ws, {"type": "reset", "data": {}})
+        data = expect_error(ask(ws, {"type": "step", "data": {"message": "x"}}), "EXECUTION_ERROR")
+        assert data["message"] == f"{name}.step() returned {returned}, expected an Observation"
+        if env_class is ReturnsWrongThings:
+            data = expect_error(
+                ask(ws, {"type": "step", "data": {"message": "dict"}}), "EXECUTION_ERROR"
+            )
+            assert data["message"] == f"{name}.step() returned dict, expected an Observation"
+            data = expect_error(ask(ws, {"type": "reset", "data": {"wrong": 1}}), "EXECUTION_ERROR")
+            assert data["message"] == f"{name}.reset() returned dict, expected an Observation"
+        # The session goes on.
+        assert ask(ws, {"type": "reset", "data": {}})["type"] == "observation"
+        assert ask(ws, {"type": "state"})["type"] == "state"
+    response = httpx.post(served.base_url + "/step", json={"action": {"message": "x"}}, timeout=5)
+    assert response.status_code == 500
+    assert response.json()["code"] == "EXECUTION_ERROR"
+    assert (
+        response.json()["detail"] == f"{name}.step() returned {returned}, expected an Observation"
+    )
+    wait_until(lambda: not served.sessions and served.manager.active == 0)
+    assert httpx.get(served.base_url + "/health", timeout=5).status_code == 200
 
 
 def test_factory_failure_over_websocket(serve):

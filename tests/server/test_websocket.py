@@ -17,7 +17,11 @@ def test_reset_frame(echo_server):
     assert frame == {
         "type": "observation",
         "data": {
-            "observation": {"echoed_message": "Echo environment ready!", "message_length": 23},
+            "observation": {
+                "echoed_message": "Echo environment ready!",
+                "message_length": 23,
+                "metadata": {},
+            },
             "reward": None,
             "done": False,
         },
@@ -30,7 +34,11 @@ def test_reset_without_data_and_with_options(echo_server):
         frame = ask(
             ws, {"type": "reset", "data": {"seed": 3, "episode_id": "ep-1", "greeting": "yo"}}
         )
-        assert frame["data"]["observation"] == {"echoed_message": "yo", "message_length": 2}
+        assert frame["data"]["observation"] == {
+            "echoed_message": "yo",
+            "message_length": 2,
+            "metadata": {},
+        }
         state = ask(ws, {"type": "state"})
     assert state == {"type": "state", "data": {"episode_id": "ep-1", "step_count": 0}}
 
@@ -42,7 +50,7 @@ def test_step_frame_data_is_the_action(echo_server):
     assert frame == {
         "type": "observation",
         "data": {
-            "observation": {"echoed_message": "hi", "message_length": 2},
+            "observation": {"echoed_message": "hi", "message_length": 2, "metadata": {}},
             "reward": 0.2,
             "done": False,
         },
@@ -69,18 +77,27 @@ def test_state_frame_carries_extra_state_fields(serve):
     assert frame["data"]["draws"] == [step["data"]["observation"]["draw"]]
 
 
-def test_observation_payload_excludes_reward_done_metadata(serve):
+def test_observation_payload_excludes_reward_done_and_keeps_metadata(serve):
     served = serve(ToyEnv)
     with open_ws(served) as ws:
         reset = ask(ws, {"type": "reset", "data": {"seed": 1, "colour": "red"}})
         step = ask(ws, {"type": "step", "data": {"message": "done"}})
-    # metadata travels beside the observation, and only when non-empty
+    # metadata stays inside the observation (always, even {}) and travels beside it
+    # when non-empty, as OpenEnv 0.10 sends it (decision 0007).
     assert reset["data"]["metadata"] == {"options": {"colour": "red"}}
+    assert reset["data"]["observation"]["metadata"] == {"options": {"colour": "red"}}
     assert set(reset["data"]) == {"observation", "reward", "done", "metadata"}
     assert set(step["data"]) == {"observation", "reward", "done"}
+    assert step["data"]["observation"]["metadata"] == {}
     for frame in (reset, step):
-        assert not {"reward", "done", "metadata"} & set(frame["data"]["observation"])
-    assert set(step["data"]["observation"]) == {"echoed", "step_count", "draw", "number"}
+        assert not {"reward", "done"} & set(frame["data"]["observation"])
+    assert set(step["data"]["observation"]) == {
+        "echoed",
+        "step_count",
+        "draw",
+        "number",
+        "metadata",
+    }
     assert step["data"]["done"] is True
     assert step["data"]["reward"] == pytest.approx(0.4)
 
@@ -191,6 +208,10 @@ def test_mcp_style_step_actions(echo_server):
     assert called["data"]["observation"]["result"]["data"] == "hi"
     assert called["data"]["observation"]["error"] is None
     assert missing["data"]["observation"]["error"]["error_type"] == "tool_not_found"
+    # metadata inside, as in every observation OpenEnv sends (decision 0007).
+    for frame in (listed, called, missing):
+        assert frame["data"]["observation"]["metadata"] == {}
+        assert "metadata" not in frame["data"]
 
 
 @pytest.mark.parametrize("kind", ["reset", "step", "state", "mcp"])

@@ -2,7 +2,10 @@
 
 For every demo scenario: start its environment's server in-process (a real
 uvicorn server on a free loopback port), play episodes through its typed client
-over the real WebSocket, and report rewards and step latencies.
+over the real WebSocket, and report rewards, step latencies and what a new
+session costs (WebSocket connect, first reset). A scenario with
+``isolation="sandbox"`` runs every session in its own bubblewrap sandbox; where
+sandboxes cannot run, it is skipped with the reason (unless asked for by name).
 
 A scenario is a function that plays one episode; add one with :func:`scenario`::
 
@@ -18,6 +21,7 @@ import importlib
 import json
 import math
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +30,7 @@ from typing import Annotated, Any
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -33,7 +38,6 @@ from .. import __version__
 from ..discovery import EnvironmentNotFound, find_environment
 from ..environment import derive_seed
 from .output import CliError, console, format_duration
-from .serve import BackgroundServer
 
 
 class DemoCheckFailed(AssertionError):
@@ -71,20 +75,30 @@ class Scenario:
     env: str
     client: str
     play: Play
+    isolation: str = "none"
+    seeds_from: str | None = None
+    """Play the same episodes (seeds) as this scenario; default: its own name."""
+
+    @property
+    def seed_name(self) -> str:
+        return self.seeds_from or self.name
 
 
 SCENARIOS: dict[str, Scenario] = {}
 
 
-def scenario(name: str, *, env: str, client: str) -> Callable[[Play], Play]:
+def scenario(
+    name: str, *, env: str, client: str, isolation: str = "none", seeds_from: str | None = None
+) -> Callable[[Play], Play]:
     """Register ``play(client, seed, episode)`` as the demo of ``env``.
 
     ``env`` is what :func:`openenv.discovery.find_environment` takes; ``client`` is
-    ``"module:ClientClass"``, imported only when the demo runs.
+    ``"module:ClientClass"``, imported only when the demo runs; ``isolation`` is
+    ``"none"`` or ``"sandbox"``.
     """
 
     def register(play: Play) -> Play:
-        SCENARIOS[name] = Scenario(name, env, client, play)
+        SCENARIOS[name] = Scenario(name, env, client, play, isolation, seeds_from)
         return play
 
     return register
@@ -100,7 +114,14 @@ def echo_message(rng: random.Random) -> str:
     return " ".join(rng.choices(ECHO_WORDS, k=rng.randint(1, 4)))
 
 
-@scenario("echo", env="echo_env", client="echo_env:EchoEnv")
+@scenario(
+    "echo (sandboxed)",
+    env="echo_env",
+    client="echo_env:EchoEnv",
+    isolation="sandbox",
+    seeds_from="echo",  # the same episodes, so the same rewards, as unsandboxed
+)
+@scenario("echo", env="echo_env", client="echo_env:EchoEnv")  # applied first: listed first
 def play_echo(client: Any, seed: int, episode: Episode) -> None:
     """Say random words until the episode ends; checks echo and reward = len(message) / 10."""
     from echo_env import EchoAction
@@ -129,6 +150,12 @@ class ScenarioResult:
     episodes: list[Episode] = field(default_factory=list)
     wall_s: float = 0.0
     error: str | None = None
+    skipped: str | None = None
+    """Why the scenario did not run (e.g. sandboxes unavailable here)."""
+    connect_s: float | None = None
+    """A new session on the running server: opening its WebSocket..."""
+    first_reset_s: float | None = None
+    """...and its first reset (for a sandboxed one: a warm worker's)."""
 
     @property
     def rewards(self) -> list[float]:
@@ -147,6 +174,7 @@ class ScenarioResult:
         return {
             "name": self.scenario.name,
             "env": self.scenario.env,
+            "isolation": self.scenario.isolation,
             "episodes": len(self.episodes),
             "steps": self.steps,
             "reward": {
@@ -160,8 +188,15 @@ class ScenarioResult:
                 "p99": percentile(latencies, 0.99) * 1e6 if latencies else None,
                 "mean": sum(latencies) / len(latencies) * 1e6 if latencies else None,
             },
+            "new_session_ms": {
+                "connect": self.connect_s * 1e3 if self.connect_s is not None else None,
+                "first_reset": (
+                    self.first_reset_s * 1e3 if self.first_reset_s is not None else None
+                ),
+            },
             "wall_s": self.wall_s,
             "error": self.error,
+            "skipped": self.skipped,
         }
 
 
@@ -172,29 +207,73 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_scenario(
-    chosen: Scenario, episodes: int, seed: int, advance: Callable[[], None]
+    chosen: Scenario,
+    episodes: int,
+    seed: int,
+    advance: Callable[[], None],
+    *,
+    required: bool = False,
 ) -> ScenarioResult:
-    """Serve ``chosen.env`` in-process and play ``episodes`` episodes over one WebSocket session."""
-    from ..server import create_app
+    """Serve ``chosen.env`` in-process and play ``episodes`` episodes over one WebSocket session.
+
+    Then time a new session on the same server. A sandboxed scenario where
+    sandboxes cannot run is skipped, or fails if ``required``.
+    """
+    from ..runtime.sandbox import SandboxUnavailable, check_sandbox
+    from ..server import ServerConfig, create_app
+    from ..server.run import BackgroundServer
 
     result = ScenarioResult(chosen)
     start = time.perf_counter()
     try:
+        if chosen.isolation == "sandbox":
+            try:
+                check_sandbox()
+            except SandboxUnavailable as exc:
+                if required:
+                    raise
+                result.skipped = str(exc)
+                return result
         found = find_environment(chosen.env)
         client_class = _import_attr(chosen.client)
-        with BackgroundServer(create_app(found.env_class)) as server:
+        config = ServerConfig(isolation=chosen.isolation)
+        app = create_app(found.env_class, config=config)
+        with BackgroundServer(app) as server:
             with client_class(base_url=server.url) as client:
                 for index in range(episodes):
                     episode = Episode()
-                    chosen.play(client, derive_seed(seed, chosen.name, index), episode)
+                    chosen.play(client, derive_seed(seed, chosen.seed_name, index), episode)
                     result.episodes.append(episode)
                     advance()
+            _wait_until_warm(app)
+            result.connect_s, result.first_reset_s = time_new_session(client_class, server.url)
     except EnvironmentNotFound as exc:
         result.error = f"{exc}"
     except Exception as exc:
         result.error = f"{type(exc).__name__}: {exc}"
     result.wall_s = time.perf_counter() - start
     return result
+
+
+def time_new_session(client_class: Any, base_url: str) -> tuple[float, float]:
+    """Seconds to open a new session's WebSocket, and then for its first reset."""
+    started = time.perf_counter()
+    with client_class(base_url=base_url) as client:  # connects on entering
+        connected = time.perf_counter()
+        client.reset(seed=0)
+        reset = time.perf_counter()
+    return connected - started, reset - connected
+
+
+def _wait_until_warm(app: Any, timeout_s: float = 10.0) -> None:
+    """For a sandboxed server: wait until its warm pool is full again, as on a server
+    that has been up a while (a new session then takes a ready worker)."""
+    pool = getattr(getattr(app.state.sessions, "factory", None), "pool", None)
+    if pool is None:
+        return
+    deadline = time.monotonic() + timeout_s
+    while len(pool.idle) < pool.size and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _import_attr(spec: str) -> Any:
@@ -222,14 +301,15 @@ def demo(
 ) -> None:
     """Run episodes on every demo environment over real WebSockets and summarise them.
 
-    Each one is served in-process on a free 127.0.0.1 port and driven by its client.
+    Each one is served in-process on a free 127.0.0.1 port and driven by its client;
+    "echo (sandboxed)" runs every session in its own bubblewrap sandbox (skipped,
+    with the reason, where sandboxes cannot run).
     """
     chosen = _choose(env)
-    total = episodes * len(chosen)
     results: list[ScenarioResult] = []
     started = time.perf_counter()
     with Progress(
-        TextColumn("[bold]{task.description:<10}"),
+        TextColumn("[bold]{task.description:<18}"),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("episodes"),
@@ -241,19 +321,33 @@ def demo(
         for item in chosen:
             task = progress.add_task(item.name, total=episodes)
             results.append(
-                run_scenario(item, episodes, seed, lambda task=task: progress.advance(task))
+                run_scenario(
+                    item,
+                    episodes,
+                    seed,
+                    lambda task=task: progress.advance(task),
+                    required=bool(env),
+                )
             )
     wall_s = time.perf_counter() - started
     console.print(summary_table(results, seed))
+    sessions = session_table(results)
+    if sessions is not None:
+        console.print(sessions)
     failed = [r for r in results if r.error is not None]
     steps = sum(r.steps for r in results)
     done = sum(len(r.episodes) for r in results)
+    for skipped in (r for r in results if r.skipped is not None):
+        reason = escape(skipped.skipped or "")
+        console.print(f"[yellow]skipped[/] {skipped.scenario.name}: {reason}", soft_wrap=True)
+    ran = [r for r in results if r.skipped is None]
+    total = episodes * len(ran)
     if json_path is not None:
         write_json(json_path, results, seed, episodes, wall_s)
     if failed:
         first = failed[0]
         raise CliError(f"demo {first.scenario.name} failed: {first.error}")
-    envs = f"{len(results)} environment" + ("s" if len(results) != 1 else "")
+    envs = f"{len(ran)} scenario" + ("s" if len(ran) != 1 else "")
     console.print(
         f"[green]OK[/] {done}/{total} episodes, {steps} steps on {envs} "
         f"over real WebSockets in {wall_s:.2f} s (seed {seed})",
@@ -264,19 +358,29 @@ def demo(
 def _choose(names: list[str] | None) -> list[Scenario]:
     if not names:
         return list(SCENARIOS.values())
-    unknown = [name for name in names if name not in SCENARIOS]
-    if unknown:
-        raise CliError(f"no demo named {unknown[0]!r}; demos: {', '.join(SCENARIOS)}")
-    return [SCENARIOS[name] for name in dict.fromkeys(names)]
+    by_slug = {_slug(name): item for name, item in SCENARIOS.items()}
+    chosen = {}
+    for name in names:
+        item = SCENARIOS.get(name) or by_slug.get(_slug(name))
+        if item is None:
+            raise CliError(f"no demo named {name!r}; demos: {', '.join(SCENARIOS)}")
+        chosen[item.name] = item
+    return list(chosen.values())
+
+
+def _slug(name: str) -> str:
+    """``"echo (sandboxed)"`` → ``"echo-sandboxed"`` (what ``--env`` also accepts)."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
 def summary_table(results: list[ScenarioResult], seed: int) -> Table:
-    """Per environment: episodes, reward mean/min/max, steps, step latency p50/p99."""
+    """Per scenario: episodes, reward mean/min/max, steps, step latency p50/p99, new session."""
     table = Table(
         title=f"openenv demo (seed {seed})",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=True,
     )
     table.add_column("Environment", style="cyan", no_wrap=True)
     headers = (
@@ -292,6 +396,9 @@ def summary_table(results: list[ScenarioResult], seed: int) -> Table:
         table.add_column(header, justify="right", no_wrap=True)
     for result in results:
         rewards, latencies = result.rewards, result.latencies_s
+        if result.skipped is not None:
+            table.add_row(result.scenario.name, "[yellow]skipped", *[""] * 6)
+            continue
         if result.error is not None and not rewards:
             table.add_row(result.scenario.name, "[red]failed", *[""] * 6)
             continue
@@ -308,6 +415,33 @@ def summary_table(results: list[ScenarioResult], seed: int) -> Table:
     return table
 
 
+def session_table(results: list[ScenarioResult]) -> Table | None:
+    """Per scenario: what a new session on the running server costs (connect, first reset)."""
+    timed = [r for r in results if r.connect_s is not None and r.first_reset_s is not None]
+    if not timed:
+        return None
+    table = Table(
+        title="A new session on a running server",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("Environment", style="cyan", no_wrap=True)
+    table.add_column("Isolation", no_wrap=True)
+    for header in ("Connect", "First reset", "Total"):
+        table.add_column(header, justify="right", no_wrap=True)
+    for result in timed:
+        connect, reset = result.connect_s or 0.0, result.first_reset_s or 0.0
+        table.add_row(
+            result.scenario.name,
+            result.scenario.isolation,
+            format_duration(connect),
+            format_duration(reset),
+            format_duration(connect + reset),
+        )
+    return table
+
+
 def write_json(
     path: Path, results: list[ScenarioResult], seed: int, episodes: int, wall_s: float
 ) -> None:
@@ -317,6 +451,7 @@ def write_json(
         "seed": seed,
         "episodes_per_env": episodes,
         "ok": all(r.error is None for r in results),
+        "skipped": [r.scenario.name for r in results if r.skipped is not None],
         "wall_s": wall_s,
         "environments": [r.summary() for r in results],
     }

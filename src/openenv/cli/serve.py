@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import signal
-import socket
+import sys
 import threading
-import time
 from enum import Enum
-from types import FrameType, TracebackType
+from types import FrameType
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 from rich.markup import escape
-from typing_extensions import Self
 
 from ..discovery import find_environment
 from ..runtime.sandbox import SandboxUnavailable
 from .output import CliError, console, err_console
 
 if TYPE_CHECKING:  # the server stack is imported when a server starts: a quick `--help`
+    import socket
+
     import uvicorn
-    from fastapi import FastAPI
 
 
 class Isolation(str, Enum):
@@ -79,6 +79,14 @@ def serve(
         float | None,
         typer.Option(min=0.001, help="Longest a reset/step may run, in seconds (default 300)."),
     ] = None,
+    exit_with_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--exit-with-stdin",
+            hidden=True,
+            help="Stop when stdin closes (launchers: the server goes when its parent does).",
+        ),
+    ] = False,
 ) -> None:
     """Serve ENV over WebSocket /ws and HTTP until Ctrl-C.
 
@@ -87,6 +95,7 @@ def serve(
     import uvicorn
 
     from ..server import ServerConfig, create_app, uvicorn_config
+    from ..server.run import http_url, ws_url
 
     found = find_environment(env)
     chosen = isolation.value if isolation is not None else (found.isolation or "none")
@@ -127,6 +136,10 @@ def serve(
             f"warning: {host} is reachable from other machines and no --token is set",
             soft_wrap=True,
         )
+    if exit_with_stdin:
+        threading.Thread(
+            target=_stop_at_stdin_eof, args=(server,), name="openenv-stdin", daemon=True
+        ).start()
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `docker stop` ends as cleanly as Ctrl-C
     try:
         server.run(sockets=[sock])
@@ -144,84 +157,24 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
+def _stop_at_stdin_eof(server: uvicorn.Server) -> None:
+    """Read stdin until it closes, then shut the server down as Ctrl-C would.
+
+    A launcher (:class:`openenv.runtime.local.LocalRuntime`) holds the only write end:
+    when it exits, however it exits, the server follows and takes its sandboxes along.
+    """
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        while sys.stdin.buffer.read1(65536):
+            pass
+    server.should_exit = True  # uvicorn still runs its shutdown if startup is under way
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host:port``; a clear :class:`CliError` when that fails."""
+    from ..server.run import listen_socket
+
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )[0]
-        sock = socket.socket(family, kind, proto)
+        return listen_socket(host, port)
     except OSError as exc:
-        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(address)
-        sock.listen(4096)
-    except OSError as exc:
-        sock.close()
         hint = " (pick another --port)" if exc.errno == errno.EADDRINUSE else ""
-        raise CliError(f"cannot listen on {host}:{port}: {exc.strerror or exc}{hint}") from None
-    sock.set_inheritable(True)
-    return sock
-
-
-def http_url(host: str, port: int) -> str:
-    """``http://host:port``, with IPv6 literals in brackets."""
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-def ws_url(base: str) -> str:
-    """The WebSocket endpoint of a server at ``base``."""
-    return base.replace("http://", "ws://", 1) + "/ws"
-
-
-class BackgroundServer:
-    """Serve ``app`` in a daemon thread on a free loopback port (demos and tests).
-
-    Example::
-
-        with BackgroundServer(create_app(EchoEnvironment)) as server:
-            client = EchoEnv(base_url=server.url)
-    """
-
-    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.app = app
-        self.host = host
-        self.port = port
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return http_url(self.host, self.port)
-
-    def __enter__(self) -> Self:
-        import uvicorn
-
-        from ..server import uvicorn_config
-
-        sock = bind_socket(self.host, self.port)
-        self.port = sock.getsockname()[1]
-        server = uvicorn.Server(uvicorn_config(self.app, self.host, self.port))
-        thread = threading.Thread(
-            target=server.run, kwargs={"sockets": [sock]}, name="openenv-server", daemon=True
-        )
-        self._server, self._thread = server, thread
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                sock.close()
-                raise CliError(f"the in-process server on {self.url} failed to start")
-            time.sleep(0.005)
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
+        raise CliError(f"{exc.strerror}{hint}") from None

@@ -14,7 +14,9 @@ session (see ``EnvPool`` for many).
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Generic, TypeVar
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import orjson
 from typing_extensions import Self
@@ -35,6 +37,9 @@ from .core import (
 )
 from .sync import connect_error
 
+if TYPE_CHECKING:
+    from ..runtime.base import Runtime
+
 ActT = TypeVar("ActT")
 ObsT = TypeVar("ObsT")
 StateT = TypeVar("StateT")
@@ -42,6 +47,11 @@ StateT = TypeVar("StateT")
 
 _closing: set[asyncio.Future[None]] = set()
 """Close handshakes still running after a dropped connection."""
+
+
+async def _in_thread(stop: Callable[[], object]) -> None:
+    """Run a blocking ``stop`` in a thread; if we are cancelled meanwhile, it still finishes."""
+    await asyncio.shield(asyncio.ensure_future(asyncio.to_thread(stop)))
 
 
 class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
@@ -79,16 +89,70 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
         return tool_value(await self._call("mcp", request, new_session_ok=True), name)
 
     async def close(self) -> None:
-        """End the session (the server closes the environment). Safe to call twice."""
+        """End the session (the server closes the environment). Safe to call twice.
+
+        A client from :meth:`from_env` also stops the server it started.
+        """
         ws, self._ws = self._ws, None
-        if ws is None:
-            return
         try:
-            await ws.send('{"type":"close"}')
-            await ws.close()
-        except (ConnectionClosed, OSError):
-            pass
-        self._lost = "closed by the client"
+            if ws is not None:
+                try:
+                    await ws.send('{"type":"close"}')
+                    await ws.close()
+                except (ConnectionClosed, OSError):
+                    pass
+                self._lost = "closed by the client"
+        finally:
+            if self._launched is not None and self._launched.alive:
+                await _in_thread(self._launched)  # stops the runtime, once
+
+    # -- launchers ---------------------------------------------------------------------
+
+    @classmethod
+    async def from_env(
+        cls,
+        env: str | Path,
+        *,
+        isolation: str | None = None,
+        server_args: Sequence[str] = (),
+        start_timeout_s: float = 60.0,
+        **options: Any,
+    ) -> Self:
+        """Start a local server for ``env`` and return a client connected to it.
+
+        The async twin of :meth:`EnvClient.from_env <openenv.EnvClient.from_env>`
+        (same arguments); the server starts in a thread, so the event loop goes on::
+
+            async with await AsyncEchoEnv.from_env("echo_env", isolation="sandbox") as env:
+                await env.reset()
+        """
+        from .launch import local_runtime
+
+        runtime = await asyncio.to_thread(
+            local_runtime,
+            env,
+            isolation=isolation,
+            server_args=server_args,
+            start_timeout_s=start_timeout_s,
+        )
+        return await cls.from_runtime(runtime, **options)
+
+    @classmethod
+    async def from_runtime(cls, runtime: Runtime, **options: Any) -> Self:
+        """Start ``runtime`` and return a client connected to it that stops it on close."""
+        from .launch import own
+
+        try:
+            base_url = await asyncio.to_thread(runtime.start)
+            options.setdefault("token", runtime.token)
+            client = cls(base_url=base_url, **options)
+            own(client, runtime)
+            await client.connect()
+        except BaseException:
+            # Also when cancelled: stop() waits for a start still running in its thread.
+            await _in_thread(runtime.stop)
+            raise
+        return client
 
     async def connect(self) -> Self:
         """Open the session now rather than on the first call."""
@@ -105,6 +169,10 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
     # -- plumbing ------------------------------------------------------------------------
 
     async def _open(self) -> None:
+        if self._launched is not None and not self._launched.alive:
+            from .launch import stopped_error
+
+            raise stopped_error(self)
         opts = self.options
         try:
             ws = await connect(

@@ -17,13 +17,17 @@ from __future__ import annotations
 import itertools
 import os
 import typing
-from typing import Any, Generic, TypeVar
+import weakref
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
 
 from ..protocol import EXTENSIONS_SUBPROTOCOL, decode_frame, parse_result
 from ..types import Action, Observation, State, StepResult
+
+if TYPE_CHECKING:
+    from ..runtime.base import Runtime
 
 ActT = TypeVar("ActT")
 ObsT = TypeVar("ObsT")
@@ -85,6 +89,10 @@ class TypedClient(Generic[ActT, ObsT, StateT]):
     action_type: type[Any] | None = Action
     observation_type: type[Any] | None = Observation
     state_type: type[Any] | None = State
+
+    runtime: Runtime | None = None
+    """The server this client started and owns (``from_env``, ``from_runtime``), if any."""
+    _launched: weakref.finalize | None = None  # stops ``runtime`` once (see client/launch.py)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -15,7 +15,9 @@ On disconnect: the server-side session (and its episode) is gone. ``step()`` and
 from __future__ import annotations
 
 import time
-from typing import Any, Generic, TypeVar
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import orjson
 from typing_extensions import Self
@@ -34,6 +36,9 @@ from .core import (
     jsonrpc_request,
     tool_value,
 )
+
+if TYPE_CHECKING:
+    from ..runtime.base import Runtime
 
 ActT = TypeVar("ActT")
 ObsT = TypeVar("ObsT")
@@ -92,16 +97,74 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
         return tool_value(self._call("mcp", request, new_session_ok=True), name)
 
     def close(self) -> None:
-        """End the session (the server closes the environment). Safe to call twice."""
+        """End the session (the server closes the environment). Safe to call twice.
+
+        A client from :meth:`from_env` also stops the server it started.
+        """
         ws, self._ws = self._ws, None
-        if ws is None:
-            return
         try:
-            ws.send('{"type":"close"}')
-            ws.close()
-        except (ConnectionClosed, OSError):
-            pass
-        self._lost = "closed by the client"
+            if ws is not None:
+                try:
+                    ws.send('{"type":"close"}')
+                    ws.close()
+                except (ConnectionClosed, OSError):
+                    pass
+                self._lost = "closed by the client"
+        finally:
+            if self._launched is not None:
+                self._launched()  # stops the runtime, once
+
+    # -- launchers ---------------------------------------------------------------------
+
+    @classmethod
+    def from_env(
+        cls,
+        env: str | Path,
+        *,
+        isolation: str | None = None,
+        server_args: Sequence[str] = (),
+        start_timeout_s: float = 60.0,
+        **options: Any,
+    ) -> Self:
+        """Start a local server for ``env`` and return a client connected to it.
+
+        ``env`` is an installed environment name or a folder with ``openenv.yaml``;
+        ``isolation`` is ``"none"`` (environments run in the server process),
+        ``"sandbox"`` (every session in its own bubblewrap sandbox) or ``None`` (the
+        environment's ``openenv.yaml`` decides). The server listens on a free
+        127.0.0.1 port with a random token; ``server_args`` are more ``openenv serve``
+        options, ``options`` go to the client. It stops on :meth:`close`, on leaving
+        ``with``, at interpreter exit and when this call fails::
+
+            with EchoEnv.from_env("echo_env", isolation="sandbox") as client:
+                client.reset()
+
+        Raises :class:`~openenv.discovery.EnvironmentNotFound`,
+        :class:`~openenv.runtime.sandbox.SandboxUnavailable` (what to install) or
+        :class:`~openenv.runtime.base.RuntimeStartError` (with the server's output).
+        """
+        from .launch import local_runtime
+
+        runtime = local_runtime(
+            env, isolation=isolation, server_args=server_args, start_timeout_s=start_timeout_s
+        )
+        return cls.from_runtime(runtime, **options)
+
+    @classmethod
+    def from_runtime(cls, runtime: Runtime, **options: Any) -> Self:
+        """Start ``runtime`` and return a client connected to it that stops it on close."""
+        from .launch import own
+
+        try:
+            base_url = runtime.start()
+            options.setdefault("token", runtime.token)
+            client = cls(base_url=base_url, **options)
+            own(client, runtime)
+            client.connect()
+        except BaseException:
+            runtime.stop()
+            raise
+        return client
 
     def connect(self) -> Self:
         """Open the session now rather than on the first call."""
@@ -118,6 +181,10 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
     # -- plumbing ------------------------------------------------------------------------
 
     def _open(self) -> None:
+        if self._launched is not None and not self._launched.alive:
+            from .launch import stopped_error
+
+            raise stopped_error(self)
         opts = self.options
         try:
             # Entered at once: websockets >= 17.1 deprecates connect() used without ``with``

@@ -23,9 +23,17 @@ class ChannelClosed(ConnectionError):
     """The other end went away."""
 
 
-def _encode(message: Any) -> bytes:
-    body = orjson.dumps(message, default=str)
+def _encode(message: Any, default: Any = None) -> bytes:
+    body = orjson.dumps(message, default=default)
     return HEADER.pack(len(body)) + body
+
+
+def _models_as_json(value: Any) -> Any:
+    """Server to worker: validated arguments may hold pydantic models; send their JSON."""
+    dump = getattr(value, "model_dump", None)
+    if dump is None:
+        raise TypeError(f"Type is not JSON serializable: {type(value).__name__}")
+    return dump(mode="json")
 
 
 def _size(header: bytes) -> int:
@@ -43,6 +51,7 @@ class SyncChannel:
         self.file = sock.makefile("rb")
 
     def send(self, message: Any) -> None:
+        """Send ``message``; :class:`TypeError` (nothing sent) if it is not JSON."""
         self.sock.sendall(_encode(message))
 
     def receive(self) -> Any:
@@ -69,7 +78,7 @@ class AsyncChannel:
         return cls(reader, writer)
 
     async def send(self, message: Any) -> None:
-        self.writer.write(_encode(message))
+        self.writer.write(_encode(message, _models_as_json))
         await self.writer.drain()
 
     async def receive(self) -> Any:

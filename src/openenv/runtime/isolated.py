@@ -8,6 +8,15 @@ session rules and the protocol are the same whether a session is isolated or not
 
 A worker that dies (crash, kill, a limit exceeded) ends its session with a
 ``SESSION_ERROR`` that says how it died; other sessions are untouched.
+
+The processes of one sandbox, on the host::
+
+    server ─ bwrap (monitor, our child) ─ bwrap (pid 1 of the sandbox) ─ python (worker)
+
+Ending a sandbox means killing its pid 1: the kernel then kills everything in
+the sandbox's PID namespace, the monitor reaps pid 1 and exits, and we reap the
+monitor — no process is left and none is orphaned. Killing the monitor instead
+would orphan pid 1 (``--die-with-parent`` kills it, but someone else must reap it).
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import contextlib
 import functools
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -32,6 +42,10 @@ from .sandbox import LIBRARY, CgroupLimits, SandboxPolicy, python_executable, si
 log = logging.getLogger("openenv.runtime")
 
 STDERR_TAIL = 4096
+KILL_WAIT_S = 5.0
+"""How long :meth:`SandboxWorker.kill` waits for the sandbox to go before killing harder."""
+CLOSE_WAIT_S = 2.0
+"""How long an environment's ``close()`` may take inside the worker at the end of a session."""
 
 
 class WorkerDied(ProtocolError):
@@ -39,12 +53,16 @@ class WorkerDied(ProtocolError):
 
     ends_session = True
 
-    def __init__(self, how: str) -> None:
-        super().__init__(ErrorCode.SESSION_ERROR, f"the sandboxed environment {how}")
+    def __init__(self, how: str, cause: str = "died") -> None:
+        super().__init__(ErrorCode.SESSION_ERROR, f"the sandboxed environment {how}", cause=cause)
 
 
 class EnvironmentFailed(Exception):
-    """The environment raised inside the worker (reported as ``EXECUTION_ERROR``)."""
+    """The environment raised inside the worker (reported as ``EXECUTION_ERROR``).
+
+    Raised as a subclass named after the original exception type (see
+    :func:`environment_failed`), so messages read ``ValueError: ...`` as in-process.
+    """
 
     def __init__(self, type_name: str, message: str) -> None:
         super().__init__(message)
@@ -52,6 +70,17 @@ class EnvironmentFailed(Exception):
 
     def __str__(self) -> str:
         return self.args[0]
+
+
+def environment_failed(type_name: Any, message: Any) -> EnvironmentFailed:
+    """An :class:`EnvironmentFailed` whose class is named ``type_name`` (sanitised)."""
+    name = re.sub(r"[^A-Za-z0-9_.]", "", str(type_name))[:100] or "Exception"
+    cls = type(name.rsplit(".", 1)[-1] or "Exception", (EnvironmentFailed,), {})
+    return cls(name, str(message))
+
+
+class SandboxStartError(RuntimeError):
+    """A sandboxed worker could not start (the message says how it ended)."""
 
 
 def class_spec(env_class: type) -> str:
@@ -78,12 +107,28 @@ def package_binds(*classes: type) -> dict[str, str]:
     return binds
 
 
+@functools.cache
 def _bootstrap() -> str:
     paths = [LIBRARY, *site_packages()]
-    return (
-        f"import sys; sys.path[:0] = {paths!r}; "
-        "from openenv.runtime.worker import main; main()"
-    )
+    return f"import sys; sys.path[:0] = {paths!r}; from openenv.runtime.worker import main; main()"
+
+
+def children(pid: int) -> list[int]:
+    """Host pids of ``pid``'s children (empty when it is gone)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(p) for p in f.read().split()]
+    except (OSError, ValueError):
+        return []
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants, parents first."""
+    tree, i = [pid], 0
+    while i < len(tree):
+        tree.extend(children(tree[i]))
+        i += 1
+    return tree
 
 
 class SandboxWorker:
@@ -98,19 +143,33 @@ class SandboxWorker:
         self.process = process
         self.channel = channel
         self.cgroup = cgroup
+        self.initial_state: dict[str, Any] | None = None
         self.stderr_tail: collections.deque[bytes] = collections.deque(maxlen=64)
         self._drain = asyncio.get_running_loop().create_task(self._read_stderr())
         self._lock = asyncio.Lock()
+        self._ending: asyncio.Task[tuple[str, str]] | None = None
+        self._killed_on_purpose = False
+
+    @property
+    def pid(self) -> int:
+        """Host pid of the sandbox's outermost process (bwrap's monitor)."""
+        return self.process.pid
 
     @classmethod
     async def start(
         cls, env_class: type, policy: SandboxPolicy, startup_timeout_s: float = 60.0
     ) -> SandboxWorker:
-        """Start a worker for ``env_class`` and wait until its environment is created."""
+        """Start a worker for ``env_class`` and wait until its environment is created.
+
+        Raises :class:`SandboxStartError` if the sandbox does not come up and
+        :class:`EnvironmentFailed` if the environment's constructor raised. Cancelled
+        half-way, it kills what it started.
+        """
+        spec = class_spec(env_class)
         cgroup = CgroupLimits.create(policy.limits) if policy.cgroups else None
         ours, theirs = socket.socketpair()
         fd = theirs.fileno()
-        argv = [python_executable(), "-S", "-c", _bootstrap(), class_spec(env_class), str(fd)]
+        argv = [python_executable(), "-S", "-c", _bootstrap(), spec, str(fd)]
         command = policy.command(argv, packages=package_binds(env_class), cgroup=cgroup)
         try:
             process = await asyncio.create_subprocess_exec(
@@ -123,25 +182,39 @@ class SandboxWorker:
             )
         except BaseException:
             ours.close()
-            theirs.close()
             if cgroup is not None:
                 cgroup.remove()
             raise
-        theirs.close()
-        worker = cls(process, await AsyncChannel.over(ours), cgroup)
+        finally:
+            theirs.close()
+        worker: SandboxWorker | None = None
         try:
+            worker = cls(process, await AsyncChannel.over(ours), cgroup)
             async with asyncio.timeout(startup_timeout_s):
                 hello = await worker.channel.receive()
-        except (ChannelClosed, TimeoutError):
-            how = await worker.kill()
-            raise ProtocolError(
-                ErrorCode.FACTORY_ERROR, f"the sandboxed worker failed to start: {how}"
+        except ChannelClosed:
+            assert worker is not None
+            how, _ = await worker.ended()
+            raise SandboxStartError(f"the sandboxed worker failed to start: it {how}") from None
+        except TimeoutError:
+            assert worker is not None
+            await worker.kill()
+            raise SandboxStartError(
+                f"the sandboxed worker did not start within {startup_timeout_s:g} s"
             ) from None
+        except BaseException:
+            # Cancelled (e.g. the pool closing) or broken: never leave the process behind.
+            if worker is not None:
+                await asyncio.shield(worker.kill())
+            else:
+                ours.close()
+                await asyncio.shield(_kill_bare(process, cgroup))
+            raise
         if not hello.get("ready"):
             await worker.kill()
-            raise ProtocolError(
-                ErrorCode.FACTORY_ERROR, f"could not create the environment: {hello.get('error')}"
-            )
+            error = hello.get("error") or {}
+            raise environment_failed(error.get("type"), error.get("message"))
+        worker.initial_state = hello.get("state")
         return worker
 
     async def _read_stderr(self) -> None:
@@ -153,64 +226,156 @@ class SandboxWorker:
 
     @property
     def alive(self) -> bool:
-        return self.process.returncode is None
+        """Running, not being ended, and its channel still open."""
+        return (
+            self.process.returncode is None
+            and self._ending is None
+            and not self.channel.reader.at_eof()
+        )
 
     async def call(self, request: dict[str, Any]) -> dict[str, Any]:
         """One request, one reply; :class:`WorkerDied` if the worker is gone."""
         async with self._lock:
+            if self._ending is not None:
+                how, cause = await self.ended()
+                raise WorkerDied(how, cause)
             try:
                 reply = await self.channel.request(request)
             except (ChannelClosed, ConnectionError, OSError):
-                raise WorkerDied(await self.kill()) from None
+                raise WorkerDied(*await self.ended()) from None
         if not reply.get("ok"):
             error = reply.get("error") or {}
-            raise EnvironmentFailed(str(error.get("type")), str(error.get("message")))
+            raise environment_failed(error.get("type"), error.get("message"))
         return reply
 
+    async def ended(self) -> tuple[str, str]:
+        """Wait for the worker to end on its own (killing it if it lingers); how and why.
+
+        Used when the channel closed under us: the worker is exiting, and its exit
+        status says how it died.
+        """
+        return await asyncio.shield(self._end(purpose=False))
+
     async def kill(self) -> str:
-        """Stop the worker (and everything in its sandbox); return how it ended."""
-        with contextlib.suppress(ProcessLookupError):
-            if self.process.returncode is None:
-                # bwrap runs in its own session; killing the group takes the sandbox with it.
-                with contextlib.suppress(PermissionError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.kill()
-        code = await self.process.wait()
-        self.channel.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(self._drain, 1.0)
-        oom = self.cgroup.oom_killed() if self.cgroup is not None else False
-        if self.cgroup is not None:
-            self.cgroup.remove()
-            self.cgroup = None
-        return self._describe(code, oom)
+        """Stop the worker and everything in its sandbox, now; return how it ended."""
+        how, _ = await asyncio.shield(self._end(purpose=True))
+        return how
 
     async def close(self) -> None:
-        """Ask the worker to close its environment and exit; kill it if it does not."""
-        if self.alive:
+        """Let the environment close (``close()`` inside the worker), then end the sandbox."""
+        if self.alive and not self._lock.locked():
             with contextlib.suppress(Exception):
-                async with asyncio.timeout(2.0):
+                async with self._lock, asyncio.timeout(CLOSE_WAIT_S):
                     await self.channel.request({"op": "close"})
-                    await self.process.wait()
         await self.kill()
 
-    def _describe(self, code: int, oom: bool) -> str:
+    def _end(self, purpose: bool) -> asyncio.Task[tuple[str, str]]:
+        if self._ending is None:
+            self._killed_on_purpose = purpose
+            self._ending = asyncio.get_running_loop().create_task(self._finish(purpose))
+        return self._ending
+
+    async def _finish(self, kill_now: bool) -> tuple[str, str]:
+        process = self.process
+        if not kill_now and process.returncode is None:
+            # The channel closed: the worker is exiting by itself; give it a moment, so
+            # its exit status (not our kill) says what happened.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(process.wait()), 1.0)
+        if process.returncode is None:
+            _kill_sandbox(process.pid)
+            try:
+                await asyncio.wait_for(asyncio.shield(process.wait()), KILL_WAIT_S)
+            except TimeoutError:
+                log.warning("sandbox %d did not end; killing its process group", process.pid)
+                _kill_group(process.pid)
+        code = await process.wait()
+        self.channel.close()
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await asyncio.wait_for(self._drain, 1.0)
+        oom = False
+        if self.cgroup is not None:
+            oom = self.cgroup.oom_killed()
+            await _empty_cgroup(self.cgroup)
+            self.cgroup.remove()
+            self.cgroup = None
+        how, cause = self._describe(code, oom)
+        if not self._killed_on_purpose:
+            tail = b"".join(self.stderr_tail).decode(errors="replace").strip()
+            log.info(
+                "sandboxed worker %d %s%s", process.pid, how, f"; stderr:\n{tail}" * bool(tail)
+            )
+        return how, cause
+
+    def _describe(self, code: int, oom: bool) -> tuple[str, str]:
         # bwrap exits with 128+N when the sandboxed process died of signal N.
         signum = -code if code < 0 else code - 128 if 128 < code < 128 + 65 else None
         if oom:
-            how = "was killed: it exceeded its memory limit"
-        elif signum is not None:
-            how = f"was killed by {_signal_name(signum)}"
-            if signum == signal.SIGXCPU:
-                how += " (CPU time limit)"
-            elif signum == signal.SIGXFSZ:
-                how += " (file size limit)"
-        elif code in (97, 98):
-            how = f"could not apply its limits (exit {code})"
+            return "was killed: it exceeded its memory limit", "memory_limit"
+        if signum == signal.SIGXCPU:
+            return "was killed: it exceeded its CPU time limit", "cpu_limit"
+        if signum == signal.SIGXFSZ:
+            return "was killed: it exceeded its file size limit", "file_size_limit"
+        if signum is not None:
+            return f"was killed by {_signal_name(signum)}", "killed"
+        if code in (97, 98):
+            return f"could not apply its limits (exit {code})", "limits"
+        how = f"exited with code {code}"
+        lines = b"".join(self.stderr_tail).decode(errors="replace").strip().splitlines()
+        if lines and not self._killed_on_purpose:  # the last line usually says why
+            how += f" ({lines[-1].strip()[:300]})"
+        return how, "exited"
+
+
+def _kill_sandbox(monitor_pid: int) -> None:
+    """SIGKILL the sandbox's pid 1 (the kernel then kills the whole PID namespace)."""
+    inner = children(monitor_pid)
+    for pid in inner:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    if not inner:  # still starting up (or already gone): its process group
+        _kill_group(monitor_pid)
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+
+
+async def _empty_cgroup(cgroup: CgroupLimits, wait_s: float = 1.0) -> None:
+    """Make sure no process is left in ``cgroup`` (so that it can be removed)."""
+    loop = asyncio.get_running_loop()
+    for _ in range(2):
+        deadline = loop.time() + wait_s
+        while pids := _cgroup_pids(cgroup):
+            if loop.time() > deadline:
+                break
+            await asyncio.sleep(0.005)
         else:
-            how = f"exited with code {code}"
-        tail = b"".join(self.stderr_tail).decode(errors="replace").strip().splitlines()
-        return f"{how}: {tail[-1][:300]}" if tail else how
+            return
+        for pid in pids:  # whatever is still there belongs to the dead sandbox
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    log.warning("processes %s outlived their sandbox", sorted(_cgroup_pids(cgroup)))
+
+
+def _cgroup_pids(cgroup: CgroupLimits) -> set[int]:
+    pids: set[int] = set()
+    for path in cgroup.procs_files:
+        with contextlib.suppress(OSError, ValueError):
+            pids.update(int(p) for p in path.read_text().split())
+    return pids
+
+
+async def _kill_bare(process: asyncio.subprocess.Process, cgroup: CgroupLimits | None) -> None:
+    if process.returncode is None:
+        _kill_sandbox(process.pid)
+    await process.wait()
+    if cgroup is not None:
+        await _empty_cgroup(cgroup)
+        cgroup.remove()
 
 
 def _signal_name(signum: int) -> str:
@@ -218,6 +383,10 @@ def _signal_name(signum: int) -> str:
         return signal.Signals(signum).name
     except ValueError:
         return f"signal {signum}"
+
+
+class _NotJson:
+    """Stands for a tool value the worker could not send as JSON (so the server says so)."""
 
 
 class SandboxedEnvironment(Environment[Any, Any, Any]):
@@ -231,7 +400,10 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
     def __init__(self, worker: SandboxWorker) -> None:
         super().__init__()
         self.worker = worker
-        self._state: State = self.state_type()
+        initial = worker.initial_state
+        self._state: State = (
+            self.state_type.model_validate(initial) if initial is not None else self.state_type()
+        )
 
     async def reset_async(self, **kwargs: Any) -> Observation:  # type: ignore[override]
         return self._observation(await self._call({"op": "reset", "kwargs": kwargs}))
@@ -256,10 +428,11 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
         except asyncio.CancelledError:
             # Abandoned mid-call (timeout, client gone): the worker is busy and its
             # reply would answer the wrong request; the session ends, so kill it.
-            await asyncio.shield(self.worker.kill())
+            await self.worker.kill()
             raise
-        if "state" in reply:
-            self._state = self.state_type.model_validate(reply["state"])
+        state = reply.get("state")
+        if state is not None:
+            self._state = self.state_type.model_validate(state)
         return reply
 
     def _observation(self, reply: dict[str, Any]) -> Observation:
@@ -274,6 +447,8 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
 
     async def _call_tool(self, tool_name: str, **arguments: Any) -> Any:
         reply = await self._call({"op": "tool", "name": tool_name, "arguments": arguments})
+        if "not_json" in reply:  # fails JSON encoding in the server too, naming the type
+            return type(str(reply["not_json"])[:100], (_NotJson,), {})()
         return reply.get("value")
 
     @classmethod

@@ -5,44 +5,58 @@ bubblewrap (``bwrap``):
 
 * every namespace unshared — no network (an empty network namespace: loopback
   only), private PID, IPC, UTS, cgroup and mount namespaces, its own user
-  namespace (uid/gid 65534 inside), all capabilities dropped, a new session
-  (no terminal), ``--die-with-parent``;
+  namespace (uid/gid 65534 inside) in which no further user namespace can be
+  made, all capabilities dropped, no new privileges, a new session (no
+  terminal), ``--die-with-parent``; when the worker ends, bwrap's PID 1 ends
+  and the kernel kills everything left in the PID namespace;
 * a filesystem built from nothing: ``/usr`` (and its ``/bin``, ``/lib``
   symlinks), the Python installation, the Python packages the environment
   imports and the environment's own package — all read-only; a fresh ``/proc``
-  and a minimal ``/dev``; a private tmpfs ``/workspace`` (the working directory
-  and ``$HOME``) and ``/tmp``, each capped in size. Nothing else of the host:
-  not ``/root``, not ``/etc/shadow``, not the server's source tree or config,
-  not another session's workspace;
+  (read-only: no sysctl, no ``/proc/<pid>`` writes) and a minimal ``/dev``; a
+  private tmpfs ``/workspace`` (the working directory and ``$HOME``), ``/tmp``
+  and ``/dev/shm``, each capped in size; everything else read-only. Nothing else
+  of the host: not ``/root``, not ``/etc/shadow``, not the server's source tree
+  or config, not another session's workspace;
 * an environment scrubbed to an allowlist (a secret in the server's environment
-  is not visible inside);
-* rlimits (CPU seconds, address space, file size, open files, and processes
-  where they apply) set by the launcher just before ``exec bwrap``, and, where
-  the host lets us write cgroups (v1 or v2), a cgroup per worker with memory,
-  pids and CPU limits, joined before the sandbox starts so nothing escapes it.
+  is not visible inside — not even in the environment bwrap itself started with);
+* a seccomp filter (:class:`SeccompPolicy`, compiled with libseccomp, see
+  :mod:`.seccomp`): ``ptrace``, ``mount``, ``unshare``, ``setns``, ``bpf``,
+  ``keyctl``, ``kexec``, module loading and other kernel attack surface fail with
+  ``EPERM``;
+* rlimits (CPU seconds, address space, file size, open files) set by the
+  launcher just before ``exec bwrap``, and, where the host lets us write cgroups
+  (v1 or v2), a cgroup per worker with memory, pids and CPU limits, joined before
+  the sandbox starts so nothing escapes it.
 
 Limits have defaults (:class:`SandboxLimits`) and can be set per environment
 (``sandbox:`` in ``openenv.yaml``) and per server (``ServerConfig.sandbox``).
+docs/isolation.md has the threat model and what each limit does.
 
 Example::
 
     policy = SandboxPolicy(limits=SandboxLimits(memory_mb=256, max_processes=32))
-    argv = policy.command(["python", "-S", "-m", "worker"], read_only=[...])
+    argv = policy.command(["python", "-S", "-m", "worker"], packages={...})
 """
 
 from __future__ import annotations
 
+import atexit
+import functools
+import hashlib
 import logging
 import os
+import re
 import shlex
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 log = logging.getLogger("openenv.runtime")
 
@@ -67,11 +81,68 @@ class SandboxLimits(BaseModel):
     )
     cpu_seconds: int = Field(300, ge=1, description="RLIMIT_CPU: CPU time per process")
     cpu_cores: float | None = Field(1.0, gt=0, description="cgroup CPU quota in cores")
-    max_processes: int = Field(64, ge=2, description="cgroup pids limit (and RLIMIT_NPROC)")
+    max_processes: int = Field(
+        64,
+        ge=2,
+        description="cgroup pids limit; also RLIMIT_NPROC inside the sandbox's user "
+        "namespace (binds only when the server does not run as root)",
+    )
     max_open_files: int = Field(256, ge=16, description="RLIMIT_NOFILE")
     max_file_size_mb: int = Field(64, ge=1, description="RLIMIT_FSIZE: largest file written")
     workspace_mb: int = Field(128, ge=1, description="size of the /workspace tmpfs")
     tmp_mb: int = Field(64, ge=1, description="size of the /tmp tmpfs")
+
+
+DENIED_SYSCALLS = (
+    # debugging other processes, reading or writing their memory
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp",
+    # rearranging the filesystem or joining other namespaces
+    "mount", "umount", "umount2", "mount_setattr", "move_mount", "open_tree",
+    "fsopen", "fsconfig", "fsmount", "fspick", "pivot_root", "chroot",
+    "unshare", "setns",
+    # the kernel itself: modules, kexec, BPF, perf, keyrings, reboot, swap, clocks
+    "init_module", "finit_module", "delete_module", "create_module",
+    "kexec_load", "kexec_file_load", "bpf", "perf_event_open",
+    "keyctl", "add_key", "request_key", "reboot", "swapon", "swapoff",
+    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "stime",
+    "syslog", "acct", "quotactl", "quotactl_fd", "lookup_dcookie", "vhangup",
+    "iopl", "ioperm", "uselib", "ustat", "sysfs", "_sysctl", "nfsservctl",
+    "get_kernel_syms", "query_module", "vm86", "vm86old",
+    # frequent sources of kernel exploits that sandboxed code does not need
+    "userfaultfd", "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "open_by_handle_at", "name_to_handle_at", "fanotify_init",
+    # only querying stays allowed (setting it can turn off address randomisation)
+    "personality",
+)  # fmt: skip
+"""System calls the default seccomp filter makes fail with ``EPERM``."""
+
+
+class SeccompPolicy(BaseModel):
+    """The sandbox's seccomp filter: a deny list, each call failing with ``EPERM``.
+
+    In ``openenv.yaml``, ``seccomp: false`` turns it off; ``seccomp: {deny: [...]}``
+    replaces the list.
+    """
+
+    enabled: bool = Field(True, description="Load a seccomp filter into every sandbox.")
+    deny: list[str] = Field(
+        default_factory=lambda: list(DENIED_SYSCALLS),
+        description="System calls that fail with EPERM (names this CPU lacks are skipped).",
+    )
+    deny_namespaces: bool = Field(
+        True, description="clone() with namespace flags fails (EPERM); clone3() gets ENOSYS."
+    )
+
+    def program(self) -> bytes | None:
+        """The compiled BPF program, or None when the filter is off."""
+        if not self.enabled:
+            return None
+        from .seccomp import SeccompUnavailable, compile_filter
+
+        try:
+            return compile_filter(tuple(self.deny), self.deny_namespaces)
+        except SeccompUnavailable as exc:
+            raise SandboxUnavailable(str(exc)) from None
 
 
 class SandboxPolicy(BaseModel):
@@ -86,6 +157,14 @@ class SandboxPolicy(BaseModel):
         default_factory=list, description="Extra host paths bound read-only at the same place."
     )
     cgroups: bool = Field(True, description="Use cgroups for memory/pids/CPU where writable.")
+    seccomp: SeccompPolicy = Field(
+        default_factory=SeccompPolicy, description="The seccomp filter (false: none)."
+    )
+
+    @field_validator("seccomp", mode="before")
+    @classmethod
+    def _seccomp_switch(cls, value: Any) -> Any:
+        return {"enabled": value} if isinstance(value, bool) else value
 
     def command(
         self,
@@ -98,13 +177,16 @@ class SandboxPolicy(BaseModel):
 
         ``packages`` maps host directories to names under :data:`LIBRARY`
         (``{"/src/openenv": "openenv"}``). The command is a ``/bin/sh`` that joins
-        ``cgroup``, sets the rlimits and ``exec``s bwrap, so the limits hold from
-        the sandbox's first instruction.
+        ``cgroup``, sets the rlimits, opens the seccomp filter and ``exec``s bwrap
+        with an empty environment, so the limits hold from the sandbox's first
+        instruction and no host variable reaches it.
         """
         bwrap = bubblewrap_path()
         args = [
             bwrap,
             "--unshare-all",
+            "--unshare-user",
+            *_disable_userns(bwrap),  # no nested user namespace, hence no mounts of its own
             "--die-with-parent",
             "--new-session",
             "--cap-drop", "ALL",
@@ -129,9 +211,18 @@ class SandboxPolicy(BaseModel):
         limits = self.limits
         args += [
             "--proc", "/proc",
+        ]  # fmt: skip
+        for path in MASKED_PROC_FILES:  # host information a sandbox has no use for
+            if os.path.exists(path):
+                args += ["--ro-bind", "/dev/null", path]
+        args += [
+            "--remount-ro", "/proc",  # no sysctl or /proc/<pid> writes (the host uid may be 0)
             "--dev", "/dev",
+            "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/dev/shm",
+            "--remount-ro", "/dev",
             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
             "--size", str(limits.workspace_mb * 2**20), "--tmpfs", WORKSPACE,
+            "--remount-ro", "/",  # the root tmpfs bwrap built: nothing uncapped to write to
             "--chdir", WORKSPACE,
             "--clearenv",
             "--setenv", "HOME", WORKSPACE,
@@ -141,24 +232,95 @@ class SandboxPolicy(BaseModel):
         for name in self.env_allowlist:
             if name in os.environ:
                 args += ["--setenv", name, os.environ[name]]
-        args += ["--", *argv]
-        return ["/bin/sh", "-c", self._launcher(cgroup), "sandbox", *args]
+        # RLIMIT_NPROC set inside the sandbox's own user namespace counts only this
+        # sandbox's processes (set outside, it would count every process of the
+        # server's uid). `ulimit -u` in bash, `-p` in dash.
+        nproc = limits.max_processes
+        inner = f'ulimit -u {nproc} 2>/dev/null || ulimit -p {nproc} || exit 98; exec "$@"'
+        args += ["--", "/bin/sh", "-c", inner, "sandbox", *argv]
+        program = self.seccomp.program()
+        launcher = self._launcher(cgroup, _filter_file(program) if program else None)
+        return ["/bin/sh", "-c", launcher, "sandbox", *args]
 
-    def _launcher(self, cgroup: CgroupLimits | None) -> str:
-        """Shell prologue: join the cgroup, set rlimits, then exec the rest of argv."""
+    def _launcher(self, cgroup: CgroupLimits | None, seccomp_file: str | None) -> str:
+        """Shell prologue: join the cgroup, set rlimits, then exec the rest of argv.
+
+        bwrap is started through ``env -i``: ``--clearenv`` only clears the
+        sandboxed command's environment, while bwrap's own initial environment
+        stays readable in ``/proc/<pid>/environ``.
+        """
         limits = self.limits
         lines = []
         if cgroup is not None:
             lines += [f"echo $$ > {shlex.quote(str(p))} || exit 97" for p in cgroup.procs_files]
-        for flag, value in (
+        for flag, value in (  # units of sh's ulimit: seconds, KiB, 512-byte blocks, count
             ("t", limits.cpu_seconds),
             ("v", limits.address_space_mb * 1024),
-            ("f", limits.max_file_size_mb * 1024),
+            ("f", limits.max_file_size_mb * 2048),
             ("n", limits.max_open_files),
         ):
             lines.append(f"ulimit -{flag} {value} || exit 98")
-        lines.append('exec "$@"')
+        env = shlex.quote(shutil.which("env") or "/usr/bin/env")
+        if seccomp_file is None:
+            lines.append(f'exec {env} -i "$@"')
+        else:
+            # A free descriptor (the worker's channel is inherited too) for bwrap --seccomp.
+            lines += [
+                "fd=3",
+                'while [ -e "/proc/$$/fd/$fd" ]; do fd=$((fd + 1)); done',
+                '[ "$fd" -le 9 ] || exit 96',
+                f'eval "exec $fd<{seccomp_file}" || exit 96',
+                'bwrap="$1"; shift',
+                f'exec {env} -i "$bwrap" --seccomp "$fd" "$@"',
+            ]
         return "\n".join(lines)
+
+
+MASKED_PROC_FILES = (
+    "/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/timer_list",
+    "/proc/sched_debug", "/proc/latency_stats", "/proc/sysrq-trigger",
+)  # fmt: skip
+"""Host ``/proc`` files hidden (bound over with ``/dev/null``), as Docker does."""
+
+
+@functools.lru_cache(maxsize=4)
+def _disable_userns(bwrap: str) -> tuple[str, ...]:
+    """``--disable-userns`` where this bwrap has it (0.8.0 and later)."""
+    version = ""
+    try:
+        version = subprocess.run(
+            [bwrap, "--version"], capture_output=True, text=True, timeout=10
+        ).stdout
+        numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:2])
+    except (OSError, ValueError, subprocess.SubprocessError):
+        numbers = ()
+    if numbers >= (0, 8):
+        return ("--disable-userns",)
+    log.warning(
+        "bubblewrap %s lacks --disable-userns; the seccomp filter alone stops new user namespaces",
+        version.strip() or "(unknown version)",
+    )
+    return ()
+
+
+_filter_dir: str | None = None
+
+
+def _filter_file(program: bytes) -> str:
+    """A private file holding ``program``, for the launcher to open (made once per process)."""
+    global _filter_dir
+    if _filter_dir is None or not os.path.isdir(_filter_dir):
+        _filter_dir = tempfile.mkdtemp(prefix="openenv-seccomp-")
+        atexit.register(shutil.rmtree, _filter_dir, True)
+    path = os.path.join(_filter_dir, hashlib.sha256(program).hexdigest()[:24] + ".bpf")
+    if not os.path.exists(path):
+        partial = f"{path}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
+        with open(partial, "wb") as out:
+            out.write(program)
+        os.replace(partial, path)
+    if not re.fullmatch(r"[A-Za-z0-9_./-]+", path):  # it is pasted into the launcher
+        raise SandboxUnavailable(f"unusable temporary directory for the seccomp filter: {path}")
+    return path
 
 
 def _python_paths() -> list[str]:
@@ -195,10 +357,16 @@ def bubblewrap_path() -> str:
     return path
 
 
-def check_sandbox() -> None:
-    """Raise :class:`SandboxUnavailable` with a clear message if sandboxes cannot start here."""
+def check_sandbox(policy: SandboxPolicy | None = None) -> None:
+    """Raise :class:`SandboxUnavailable` with a clear message if sandboxes cannot start here.
+
+    Checks that bwrap can make its namespaces and, unless ``policy`` turns the
+    filter off, that the seccomp filter compiles.
+    """
     bwrap = bubblewrap_path()
-    probe = [bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+    # --as-pid-1: no bwrap init that could briefly outlive the probe as an orphan.
+    probe = [bwrap, "--unshare-all", "--unshare-user", *_disable_userns(bwrap), "--as-pid-1",
+             "--die-with-parent", "--ro-bind", "/usr", "/usr",
              "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
              "/usr/bin/true"]  # fmt: skip
     if os.path.isdir("/lib64") and not os.path.islink("/lib64"):
@@ -214,6 +382,7 @@ def check_sandbox() -> None:
             "user.max_user_namespaces > 0), or run in a container that allows them; "
             "otherwise choose --isolation none"
         )
+    (policy or SandboxPolicy()).seccomp.program()
 
 
 class CgroupLimits:

@@ -1,22 +1,35 @@
 """The process inside a sandbox: hosts one environment and answers the server.
 
 Started as ``python -S -c <bootstrap> module:Class FD``: it imports the class,
-creates the environment, says ``{"ready": true}`` on the channel at file
-descriptor ``FD``, then serves one request at a time until ``close`` or EOF.
+creates the environment, says ``{"ready": true, "state": ...}`` on the channel at
+file descriptor ``FD``, then serves one request at a time.
 
 Requests: ``reset`` (``kwargs``), ``step`` (``action``, ``timeout_s``), ``state``,
 ``tool`` (``name``, ``arguments``), ``close``. Replies: ``{"ok": true, ...}`` with
 the observation and the state after the call, or ``{"ok": false, "error":
 {"type", "message"}}``. Everything is JSON (see :mod:`.channel`).
+
+After ``close`` the worker closes its environment, answers, and waits for the
+server to end the sandbox (the server kills the sandbox's pid 1, so nothing is
+orphaned); it exits by itself only when the server goes away (end of file).
+
+Limits that act by signal are made visible here: Python ignores ``SIGXFSZ``, so
+the worker restores its default (a file past the size limit kills the worker,
+and the server reports it), and the CPU soft limit is set a second below the hard
+one, so the kernel's ``SIGXCPU`` (not a bare ``SIGKILL``) says which limit hit.
+Where the worker is pid 1 of its namespace (``bwrap --as-pid-1``), whose signals'
+default actions the kernel ignores, handlers exit with the status the signal
+would have given.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import os
+import signal
 import socket
 import sys
+import types
 from typing import Any
 
 from .channel import ChannelClosed, SyncChannel
@@ -30,52 +43,75 @@ def load(spec: str) -> type:
     return obj
 
 
+def error_reply(exc: BaseException) -> dict[str, Any]:
+    return {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)}}
+
+
 class Host:
     """Runs requests against one environment instance."""
 
-    def __init__(self, env_class: type) -> None:
+    def __init__(self, env_class: Any) -> None:
         self.env = env_class()
-        self.loop = asyncio.new_event_loop()
         self.async_reset = env_class.runs_async("reset_async")
         self.async_step = env_class.runs_async("step_async")
+        self._loop: Any = None
 
     def _run(self, value: Any) -> Any:
-        if asyncio.iscoroutine(value):
-            return self.loop.run_until_complete(value)
-        return value
+        if not isinstance(value, types.CoroutineType):
+            return value
+        if self._loop is None:  # imported on first need: asyncio costs start-up time
+            import asyncio
+
+            self._loop = asyncio.new_event_loop()
+        return self._loop.run_until_complete(value)
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request["op"]
         env = self.env
-        if op == "reset":
-            kwargs = request.get("kwargs") or {}
-            call = env.reset_async if self.async_reset else env.reset
-            return self._observed(self._run(call(**kwargs)))
         if op == "step":
             action = env.action_type.model_validate(request["action"])
             call = env.step_async if self.async_step else env.step
             return self._observed(self._run(call(action, timeout_s=request.get("timeout_s"))))
+        if op == "reset":
+            kwargs = request.get("kwargs") or {}
+            call = env.reset_async if self.async_reset else env.reset
+            return self._observed(self._run(call(**kwargs)))
         if op == "state":
-            return {"ok": True, "state": env.state.model_dump(mode="json")}
+            return {"ok": True, "state": self.state()}
         if op == "tool":
             spec = type(env).tools()[request["name"]]
-            value = self.loop.run_until_complete(spec.call(env, request.get("arguments") or {}))
-            return {"ok": True, "value": value, "state": env.state.model_dump(mode="json")}
+            value = self._run(spec.call(env, request.get("arguments") or {}))
+            return {"ok": True, "value": value, "state": self.state()}
         raise ValueError(f"unknown request {op!r}")
+
+    def state(self) -> Any:
+        return self.env.state.model_dump(mode="json")
 
     def _observed(self, observation: Any) -> dict[str, Any]:
         return {
             "ok": True,
             "observation": observation.model_dump(mode="json"),
-            "observation_type": type(observation).__name__,
-            "state": self.env.state.model_dump(mode="json"),
+            "state": self.state(),
         }
 
     def close(self) -> None:
         try:
             self.env.close()
         finally:
-            self.loop.close()
+            if self._loop is not None:
+                self._loop.close()
+
+
+def send_reply(channel: SyncChannel, request: dict[str, Any], reply: dict[str, Any]) -> None:
+    """Send ``reply``; a tool value that is not JSON is reported as such, not mangled."""
+    try:
+        channel.send(reply)
+    except TypeError as exc:  # orjson: "Type is not JSON serializable: ..."
+        if request.get("op") == "tool" and "value" in reply:
+            value_type = type(reply["value"]).__name__
+            channel.send({"ok": True, "not_json": value_type, "state": reply.get("state")})
+        else:
+            channel.send(error_reply(exc))
 
 
 def serve(channel: SyncChannel, host: Host) -> None:
@@ -83,31 +119,69 @@ def serve(channel: SyncChannel, host: Host) -> None:
         try:
             request = channel.receive()
         except ChannelClosed:
+            host.close()
             return
         if request.get("op") == "close":
-            channel.send({"ok": True})
+            try:
+                host.close()
+                reply: dict[str, Any] = {"ok": True}
+            except Exception as exc:
+                reply = error_reply(exc)
+            channel.send(reply)
+            wait_for_end(channel)
             return
         try:
             reply = host.handle(request)
         except Exception as exc:  # the environment's failure, reported, never fatal
-            reply = {"ok": False, "error": {"type": type(exc).__name__, "message": str(exc)}}
-        channel.send(reply)
+            reply = error_reply(exc)
+        send_reply(channel, request, reply)
+
+
+def wait_for_end(channel: SyncChannel) -> None:
+    """Block until the server ends the sandbox (or closes the channel)."""
+    while True:
+        try:
+            channel.receive()
+        except ChannelClosed:
+            return
+
+
+def make_limits_visible() -> None:
+    if os.getpid() == 1:
+        # pid 1 of its PID namespace (bwrap --as-pid-1): signals with their default
+        # action are ignored there, so exit as the default action would have.
+        for signum in (signal.SIGXCPU, signal.SIGXFSZ):
+            signal.signal(signum, _exit_like_the_signal)
+    else:
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+        if hard != resource.RLIM_INFINITY and hard > 1 and soft == hard:
+            resource.setrlimit(resource.RLIMIT_CPU, (hard - 1, hard))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _exit_like_the_signal(signum: int, frame: Any) -> None:
+    os._exit(128 + signum)  # what bwrap reports for a process killed by ``signum``
 
 
 def main(argv: list[str] | None = None) -> None:
     spec, fd = (argv or sys.argv[1:])[:2]
+    make_limits_visible()
     sock = socket.socket(fileno=int(fd))
     channel = SyncChannel(sock)
     try:
         host = Host(load(spec))
+        hello = {"ready": True, "pid": os.getpid(), "state": host.state()}
     except Exception as exc:
-        channel.send({"ready": False, "error": f"{type(exc).__name__}: {exc}"})
+        channel.send({"ready": False, **error_reply(exc)})
+        wait_for_end(channel)
         return
-    channel.send({"ready": True, "pid": os.getpid()})
-    try:
-        serve(channel, host)
-    finally:
-        host.close()
+    channel.send(hello)
+    serve(channel, host)
 
 
 if __name__ == "__main__":

@@ -120,6 +120,7 @@ async def handle(request: Any, manager: SessionManager, own: Session | None = No
         if session is None:
             message = f"Unknown session_id: {session_id}"
             return error(JsonRpcCode.INVALID_PARAMS, message, request_id)
+        session.touch()  # any request naming the session is activity, even a failing one
         return await _tools(method, params, session, request_id)
     try:
         async with manager.temporary() as session:

@@ -118,6 +118,7 @@ class BackgroundServer(Runtime):
         self.port = port
         self.start_timeout_s = start_timeout_s
         self.uvicorn_kwargs = uvicorn_kwargs
+        self.token = app.state.config.token
         self.server: uvicorn.Server | None = None
         self.thread: threading.Thread | None = None
         self._sock: socket.socket | None = None
@@ -154,8 +155,7 @@ class BackgroundServer(Runtime):
     def health(self) -> bool:
         if self.base_url is None or self.thread is None or not self.thread.is_alive():
             return False
-        token = self.app.state.config.token
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         try:
             response = httpx.get(self.base_url + "/health", headers=headers, trust_env=False)
         except httpx.HTTPError:

@@ -39,7 +39,7 @@ class Session:
         self.manager = manager
         self.created_at = self.last_active = time.monotonic()
         self.has_reset = False
-        self.attached = False  # a WebSocket attached to a session it did not create
+        self.attached = False  # a WebSocket serves it (its own, or one attached by id)
         self.close_when_detached = False
         self.ended: str | None = None
         self.on_end: Callable[[str], None] | None = None

@@ -1,0 +1,134 @@
+"""Helpers for the runtime tests: process accounting, sandboxed servers, sessions.
+
+Processes are counted from ``/proc`` as descendants of one process (this test
+process for in-thread servers), so processes of other programs on the machine
+never disturb the counts. PID 1 on some machines does not reap orphans, which is
+why "gone" means: not among our descendants, and no zombie among them either.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from websockets.sync.client import ClientConnection
+
+from openenv.runtime.pool import WarmPool
+from openenv.runtime.sandbox import SandboxLimits, SandboxPolicy
+from openenv.server import ServerConfig
+from openenv.server.sessions import Session
+from tests.conftest import Served, ask, open_ws, wait_until
+
+SETTLE_S = 20.0
+
+
+@dataclass(frozen=True)
+class Proc:
+    pid: int
+    ppid: int
+    state: str
+    name: str
+
+
+def processes() -> dict[int, Proc]:
+    found: dict[int, Proc] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        state, ppid = stat[stat.rindex(")") + 2 :].split()[:2]
+        found[int(entry)] = Proc(int(entry), int(ppid), state, name)
+    return found
+
+
+def descendants(root: int | None = None) -> dict[int, Proc]:
+    """Every process below ``root`` (default: this process), zombies included."""
+    root = os.getpid() if root is None else root
+    table = processes()
+    kids: dict[int, list[int]] = {}
+    for proc in table.values():
+        kids.setdefault(proc.ppid, []).append(proc.pid)
+    found: dict[int, Proc] = {}
+    todo = list(kids.get(root, []))
+    while todo:
+        pid = todo.pop()
+        if pid in table and pid not in found:
+            found[pid] = table[pid]
+            todo.extend(kids.get(pid, []))
+    return found
+
+
+def zombies(root: int | None = None) -> list[Proc]:
+    return [p for p in descendants(root).values() if p.state == "Z"]
+
+
+def sandbox_config(pool: int = 1, **limits: Any) -> ServerConfig:
+    return ServerConfig(
+        isolation="sandbox",
+        sandbox=SandboxPolicy(limits=SandboxLimits(**limits)),
+        warm_pool_size=pool,
+    )
+
+
+def pool_of(served: Served) -> WarmPool:
+    return served.manager.factory.pool
+
+
+def settled(served: Served, timeout: float = SETTLE_S) -> dict[int, Proc]:
+    """Wait until the pool is full, nothing is starting and no zombie is left; our processes."""
+    pool = pool_of(served)
+
+    def calm() -> tuple[dict[int, Proc]] | None:
+        if len(pool.idle) != pool.size or pool.starting:
+            return None
+        procs = descendants()
+        if any(p.state == "Z" for p in procs.values()):
+            return None
+        # Each worker is three processes: bwrap's monitor, the sandbox's pid 1, python.
+        sandboxes = [p for p in procs.values() if p.name == "bwrap" and p.ppid == os.getpid()]
+        in_sessions = sum(1 for s in served.sessions.values() if hasattr(s.env, "worker"))
+        if len(sandboxes) != pool.size + in_sessions:
+            return None
+        return (procs,)  # a tuple: an empty dict would read as "not yet"
+
+    return wait_until(calm, timeout=timeout, interval=0.02)[0]
+
+
+def worker_pids(session: Session) -> list[int]:
+    """Host pids of a session's sandbox: monitor, pid 1, python (and anything below)."""
+    from openenv.runtime.isolated import process_tree
+
+    return process_tree(session.env.worker.pid)  # type: ignore[attr-defined]
+
+
+def assert_gone(pids: list[int], timeout: float = 5.0) -> None:
+    """None of ``pids`` is left among our descendants (running or zombie)."""
+
+    def gone() -> bool:
+        mine = descendants()
+        return not any(pid in mine for pid in pids)
+
+    wait_until(gone, timeout=timeout)
+
+
+@contextmanager
+def session(served: Served, **reset: Any) -> Iterator[tuple[ClientConnection, Session]]:
+    """A WebSocket session that has reset, and the server's :class:`Session` behind it."""
+    before = set(served.sessions)
+    ws = open_ws(served)
+    try:
+        frame = ask(ws, {"type": "reset", "data": reset}, timeout=30)
+        assert frame["type"] == "observation", frame
+        new = wait_until(lambda: set(served.sessions) - before, timeout=5)
+        assert len(new) == 1
+        yield ws, served.sessions[new.pop()]
+    finally:
+        ws.close()

@@ -1,0 +1,82 @@
+"""An environment that misbehaves on request, to be run in a sandboxed worker.
+
+``TrialEnv``'s action says what the step does: echo (the default, so the shared
+health check works), crash the process, allocate memory, spin the CPU, write a
+big file, sleep, raise, or leave a daemon process behind. It must be importable
+inside the sandbox, so it lives in a module of its own (``tests`` is bound
+read-only into each sandbox by :func:`openenv.runtime.isolated.package_binds`).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Literal
+
+from openenv import Action, Environment, Observation, State
+
+
+class TrialAction(Action):
+    message: str = ""
+    do: Literal["echo", "crash", "memory", "cpu", "write", "sleep", "raise", "daemon", "exit"] = (
+        "echo"
+    )
+    amount: float = 0.0
+
+
+class TrialObservation(Observation):
+    echoed: str = ""
+    pid: int = 0
+
+
+class TrialEnv(Environment[TrialAction, TrialObservation, State]):
+    action_type = TrialAction
+    observation_type = TrialObservation
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.hoard: list[bytes] = []
+
+    def reset(
+        self, seed: int | None = None, episode_id: str | None = None, **options: Any
+    ) -> TrialObservation:
+        self.begin_episode(seed, episode_id)
+        return TrialObservation(pid=os.getpid())
+
+    def step(self, action: TrialAction, timeout_s: float | None = None) -> TrialObservation:
+        self.state.step_count += 1
+        amount = action.amount
+        if action.do == "crash":
+            os._exit(int(amount) or 3)
+        elif action.do == "exit":
+            raise SystemExit(int(amount))
+        elif action.do == "memory":  # touch every page, so it really is resident
+            for _ in range(int(amount)):
+                self.hoard.append(b"\x01" * 2**20)
+        elif action.do == "cpu":
+            deadline = time.monotonic() + amount
+            while time.monotonic() < deadline:
+                pass
+        elif action.do == "write":
+            with open("/workspace/big.bin", "wb") as f:
+                for _ in range(int(amount)):
+                    f.write(b"\x02" * 2**20)
+        elif action.do == "sleep":
+            time.sleep(amount)
+        elif action.do == "raise":
+            raise KeyError(f"no such thing: {action.message}")
+        elif action.do == "daemon":  # a grandchild that tries to outlive its session
+            if os.fork() == 0:
+                os.setsid()
+                if os.fork() == 0:
+                    time.sleep(3600)
+                os._exit(0)
+            os.wait()
+        return TrialObservation(echoed=action.message, pid=os.getpid(), reward=1.0)
+
+
+class BrokenInitEnv(TrialEnv):
+    """Its constructor raises: the worker cannot create it."""
+
+    def __init__(self) -> None:
+        raise ValueError("cannot build this environment")
