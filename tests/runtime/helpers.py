@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from websockets.sync.client import ClientConnection
@@ -68,6 +69,26 @@ def descendants(root: int | None = None) -> dict[int, Proc]:
 
 def zombies(root: int | None = None) -> list[Proc]:
     return [p for p in descendants(root).values() if p.state == "Z"]
+
+
+def stray_sandboxes() -> set[int]:
+    """Live sandbox processes that lost their parent (re-parented to PID 1): leaks."""
+    return {
+        p.pid
+        for p in processes().values()
+        if p.ppid == 1 and p.state != "Z" and p.name in ("bwrap", "python3", "python3.11")
+    }
+
+
+def our_cgroups() -> list[Path]:
+    """Worker cgroups this process made that still exist (v1 or v2 layouts)."""
+    root = Path("/sys/fs/cgroup")
+    pattern = f"openenv-{os.getpid()}-*"
+    found = [*root.glob(f"*/openenv/{pattern}"), *root.glob(f"openenv/{pattern}")]
+    memory = root / "memory"
+    if memory.is_dir():
+        found += memory.glob(f"**/openenv/{pattern}")
+    return sorted(set(found))
 
 
 def sandbox_config(pool: int = 1, **limits: Any) -> ServerConfig:

@@ -15,7 +15,13 @@ from openenv.runtime.pool import PoolClosed, WarmPool
 from openenv.runtime.sandbox import SandboxPolicy
 from openenv.server import create_app
 from tests.conftest import ask, open_ws, start_server
-from tests.runtime.helpers import descendants, sandbox_config, settled
+from tests.runtime.helpers import (
+    descendants,
+    our_cgroups,
+    sandbox_config,
+    settled,
+    stray_sandboxes,
+)
 from tests.runtime.sandbox_envs import BrokenInitEnv, TrialEnv
 
 pytestmark = pytest.mark.timeout(60)
@@ -32,10 +38,13 @@ async def until(predicate, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.01)
 
 
-async def no_leaks(baseline: dict[int, object]) -> None:
-    """Our descendants are back to ``baseline``, with no zombie."""
+async def no_leaks(baseline: dict[int, object], strays: set[int] | None = None) -> None:
+    """Our descendants are back to ``baseline``, with no zombie, no stray, no cgroup left."""
     await until(lambda: set(descendants()) <= set(baseline))
     assert not [p for p in descendants().values() if p.state == "Z"]
+    if strays is not None:
+        assert stray_sandboxes() <= strays
+    await until(lambda: not our_cgroups(), timeout=5)
 
 
 @pytest.fixture
@@ -142,6 +151,16 @@ async def test_close_kills_idle_and_starting_workers() -> None:
     await no_leaks(baseline)
     with pytest.raises(PoolClosed):
         await pool.acquire()
+
+
+@pytest.mark.parametrize("after_s", [0, 0.001, 0.005, 0.02, 0.06])
+async def test_closing_at_any_moment_of_start_up_leaves_nothing(after_s: float) -> None:
+    baseline, strays = descendants(), stray_sandboxes()
+    pool = WarmPool(TrialEnv, SandboxPolicy(), size=3)
+    await pool.start()
+    await asyncio.sleep(after_s)
+    await pool.close()
+    await no_leaks(baseline, strays)
 
 
 async def test_size_zero_starts_a_worker_per_session() -> None:

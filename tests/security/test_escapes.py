@@ -628,7 +628,8 @@ def test_cpu_spin_past_the_limit() -> None:
     served = attack_server(cpu_seconds=2, step_timeout_s=150)
     try:
         with attacker(served) as session:
-            frame = session.run("while True: pass", timeout=150)
+            spin = "while time.process_time() < 60: pass\nescaped('60 CPU seconds')"
+            frame = session.run(spin, timeout=150)
             assert frame["type"] == "error", frame
             assert frame["data"]["code"] == "SESSION_ERROR", frame
             assert "CPU" in frame["data"]["message"], frame
@@ -679,15 +680,11 @@ def test_signal_the_server_and_other_sessions(sandbox: Served) -> None:
                         continue  # the same number is one of ours in here
                     attempt(f"kill {pid}", lambda: os.kill(pid, signal.SIGKILL))
                     attempt(f"killpg {pid}", lambda: os.killpg(pid, signal.SIGKILL))
-                attempt("kill -1", lambda: os.kill(-1, signal.SIGKILL))  # every process we can
+                os.kill(-1, signal.SIGKILL)  # every process we may signal: only this sandbox's
                 """,
                 pids=targets,
             )
-        assert "ProcessLookupError" in out, out
-        assert out.count("blocked") + out.count("ESCAPED") == 2 * len(targets) + 1
-        # kill(-1) is allowed but reaches only this sandbox: it reports success
-        lines = [line for line in out.splitlines() if not line.startswith("ESCAPED kill -1")]
-        assert_blocked("\n".join(lines), because="ProcessLookupError")
+        assert_blocked(out, attempts=2 * len(targets), because="ProcessLookupError")
         assert processes_with(marker), "the other session's process was killed"
         assert other.output("print('alive')") == "alive\n"
     assert os.getpid()  # and we are alive to say so

@@ -168,22 +168,27 @@ class SandboxWorker:
         spec = class_spec(env_class)
         cgroup = CgroupLimits.create(policy.limits) if policy.cgroups else None
         ours, theirs = socket.socketpair()
-        fd = theirs.fileno()
-        argv = [python_executable(), "-S", "-c", _bootstrap(), spec, str(fd)]
-        command = policy.command(argv, packages=package_binds(env_class), cgroup=cgroup)
+        spawn: asyncio.Future[asyncio.subprocess.Process] | None = None
         try:
-            process = await asyncio.create_subprocess_exec(
-                *command,
-                stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.DEVNULL,
-                stderr=asyncio.subprocess.PIPE,
-                pass_fds=(fd,),
-                start_new_session=True,
+            fd = theirs.fileno()
+            argv = [python_executable(), "-S", "-c", _bootstrap(), spec, str(fd)]
+            command = policy.command(argv, packages=package_binds(env_class), cgroup=cgroup)
+            spawn = asyncio.ensure_future(
+                asyncio.create_subprocess_exec(
+                    *command,
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=asyncio.subprocess.PIPE,
+                    pass_fds=(fd,),
+                    start_new_session=True,
+                )
             )
+            # Shielded: cancelled mid-spawn, asyncio would kill bwrap's monitor alone and
+            # orphan the sandbox it may have cloned already; we end it properly below.
+            process = await asyncio.shield(spawn)
         except BaseException:
             ours.close()
-            if cgroup is not None:
-                cgroup.remove()
+            await asyncio.shield(_abandon(spawn, cgroup))
             raise
         finally:
             theirs.close()
@@ -374,6 +379,21 @@ async def _kill_bare(process: asyncio.subprocess.Process, cgroup: CgroupLimits |
         _kill_sandbox(process.pid)
     await process.wait()
     if cgroup is not None:
+        await _empty_cgroup(cgroup)
+        cgroup.remove()
+
+
+async def _abandon(
+    spawn: asyncio.Future[asyncio.subprocess.Process] | None, cgroup: CgroupLimits | None
+) -> None:
+    """Undo a start that failed or was cancelled: whatever it started, and its cgroup."""
+    process = None
+    if spawn is not None:
+        with contextlib.suppress(Exception):
+            process = await spawn
+    if process is not None:
+        await _kill_bare(process, cgroup)
+    elif cgroup is not None:
         await _empty_cgroup(cgroup)
         cgroup.remove()
 

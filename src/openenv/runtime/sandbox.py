@@ -24,7 +24,9 @@ bubblewrap (``bwrap``):
   ``keyctl``, ``kexec``, module loading and other kernel attack surface fail with
   ``EPERM``;
 * rlimits (CPU seconds, address space, file size, open files) set by the
-  launcher just before ``exec bwrap``, and, where the host lets us write cgroups
+  launcher just before ``exec bwrap``, the process count inside the sandbox's
+  user namespace (where it counts only this sandbox), and, where the host lets
+  us write cgroups
   (v1 or v2), a cgroup per worker with memory, pids and CPU limits, joined before
   the sandbox starts so nothing escapes it.
 
@@ -40,7 +42,7 @@ Example::
 
 from __future__ import annotations
 
-import atexit
+import fcntl
 import functools
 import hashlib
 import logging
@@ -51,7 +53,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -303,24 +305,28 @@ def _disable_userns(bwrap: str) -> tuple[str, ...]:
     return ()
 
 
-_filter_dir: str | None = None
+_filters: dict[tuple[int, bytes], int] = {}
+_filters_lock = threading.Lock()
 
 
 def _filter_file(program: bytes) -> str:
-    """A private file holding ``program``, for the launcher to open (made once per process)."""
-    global _filter_dir
-    if _filter_dir is None or not os.path.isdir(_filter_dir):
-        _filter_dir = tempfile.mkdtemp(prefix="openenv-seccomp-")
-        atexit.register(shutil.rmtree, _filter_dir, True)
-    path = os.path.join(_filter_dir, hashlib.sha256(program).hexdigest()[:24] + ".bpf")
-    if not os.path.exists(path):
-        partial = f"{path}.{os.getpid()}.{uuid.uuid4().hex[:8]}"
-        with open(partial, "wb") as out:
-            out.write(program)
-        os.replace(partial, path)
-    if not re.fullmatch(r"[A-Za-z0-9_./-]+", path):  # it is pasted into the launcher
-        raise SandboxUnavailable(f"unusable temporary directory for the seccomp filter: {path}")
-    return path
+    """A path the launcher can open to read ``program``: a sealed memfd of this process.
+
+    Made once per process and program; ``/proc/<our pid>/fd/<fd>`` opens it afresh
+    (at offset 0) for each sandbox, and nothing is left on disk when we exit.
+    """
+    key = (os.getpid(), hashlib.sha256(program).digest())
+    with _filters_lock:
+        fd = _filters.get(key)
+        if fd is None:
+            fd = os.memfd_create("openenv-seccomp", os.MFD_CLOEXEC | os.MFD_ALLOW_SEALING)
+            view = memoryview(program)
+            while view:
+                view = view[os.write(fd, view) :]
+            seals = fcntl.F_SEAL_SEAL | fcntl.F_SEAL_SHRINK | fcntl.F_SEAL_GROW
+            fcntl.fcntl(fd, fcntl.F_ADD_SEALS, seals | fcntl.F_SEAL_WRITE)
+            _filters[key] = fd
+    return f"/proc/{key[0]}/fd/{fd}"
 
 
 def _python_paths() -> list[str]:

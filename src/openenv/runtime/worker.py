@@ -55,15 +55,20 @@ class Host:
         self.async_reset = env_class.runs_async("reset_async")
         self.async_step = env_class.runs_async("step_async")
         self._loop: Any = None
+        if self.async_reset or self.async_step:
+            self._event_loop()  # now, while warming up, not in the first reset
 
     def _run(self, value: Any) -> Any:
         if not isinstance(value, types.CoroutineType):
             return value
+        return self._event_loop().run_until_complete(value)
+
+    def _event_loop(self) -> Any:
         if self._loop is None:  # imported on first need: asyncio costs start-up time
             import asyncio
 
             self._loop = asyncio.new_event_loop()
-        return self._loop.run_until_complete(value)
+        return self._loop
 
     def handle(self, request: dict[str, Any]) -> dict[str, Any]:
         op = request["op"]
