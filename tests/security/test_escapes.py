@@ -30,6 +30,7 @@ import pytest
 
 from openenv.runtime.sandbox import (
     LIBRARY,
+    SITE,
     CgroupLimits,
     SandboxLimits,
     SandboxPolicy,
@@ -401,7 +402,7 @@ def test_read_the_servers_source_tree(sandbox: Served) -> None:
 def test_nothing_else_of_the_host_filesystem_is_visible(sandbox: Served) -> None:
     """Stopped by the mount namespace: a walk of / finds only what the policy binds."""
     allowed = ["/usr", "/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives", LIBRARY,
-               "/workspace", "/tmp", "/proc", "/dev", *_python_paths()]  # fmt: skip
+               SITE, "/workspace", "/tmp", "/proc", "/dev", *_python_paths()]  # fmt: skip
     with attacker(sandbox) as session:
         out = session.output(
             """

@@ -117,6 +117,7 @@ def test_process_limit_binds_when_the_server_is_not_root(monkeypatch: pytest.Mon
     sandbox is started as ``nobody``; it then needs only /usr (no interpreter).
     """
     monkeypatch.setattr(sandbox_module, "_python_paths", list)
+    monkeypatch.setattr(sandbox_module, "_host_site_packages", list)
     policy = SandboxPolicy(limits=SandboxLimits(max_processes=4), seccomp=False)
     script = "for i in 1 2 3 4 5 6 7 8; do sleep 2 & done; wait"
     command = policy.command(["/bin/sh", "-c", script], packages={})

@@ -67,6 +67,8 @@ SANDBOX_UID = 65534
 
 WORKSPACE = "/workspace"
 LIBRARY = "/opt/openenv/lib"
+SITE = "/opt/openenv/site"
+"""Where the server's site-packages appear inside the sandbox (read-only)."""
 """Where the environment's own packages appear inside the sandbox (read-only)."""
 
 
@@ -196,6 +198,10 @@ class SandboxPolicy(BaseModel):
             "--gid", str(SANDBOX_UID),
             "--hostname", "sandbox",
             "--ro-bind", "/usr", "/usr",
+            # The writable tmpfs first: host paths bound below may live under /tmp
+            # (a checkout there, its .venv), and a later mount would hide them.
+            "--size", str(self.limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
+            "--size", str(self.limits.workspace_mb * 2**20), "--tmpfs", WORKSPACE,
         ]  # fmt: skip
         for link in ("bin", "lib", "lib64", "sbin"):
             target = os.readlink(f"/{link}") if os.path.islink(f"/{link}") else None
@@ -210,6 +216,8 @@ class SandboxPolicy(BaseModel):
             args += ["--ro-bind", path, path]
         for host_dir, name in packages.items():
             args += ["--ro-bind", host_dir, f"{LIBRARY}/{name}"]
+        for host_dir, inside in zip(_host_site_packages(), site_packages(), strict=True):
+            args += ["--ro-bind", host_dir, inside]
         limits = self.limits
         args += [
             "--proc", "/proc",
@@ -222,8 +230,6 @@ class SandboxPolicy(BaseModel):
             "--dev", "/dev",
             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/dev/shm",
             "--remount-ro", "/dev",
-            "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/tmp",
-            "--size", str(limits.workspace_mb * 2**20), "--tmpfs", WORKSPACE,
             "--remount-ro", "/",  # the root tmpfs bwrap built: nothing uncapped to write to
             "--chdir", WORKSPACE,
             "--clearenv",
@@ -330,12 +336,21 @@ def _filter_file(program: bytes) -> str:
 
 
 def _python_paths() -> list[str]:
-    """Host paths the interpreter needs: its installation and its site-packages."""
-    paths = {sys.base_prefix, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    """Host paths the interpreter needs at their own place: its installation."""
+    paths = {sys.base_prefix}
     executable = os.path.realpath(sys.executable)
     if not any(executable.startswith(p.rstrip("/") + "/") for p in paths):
         paths.add(os.path.dirname(executable))
     return sorted(p for p in paths if os.path.isdir(p))
+
+
+def _host_site_packages() -> list[str]:
+    found: list[str] = []
+    for key in ("purelib", "platlib"):
+        path = sysconfig.get_paths()[key]
+        if path not in found and os.path.isdir(path):
+            found.append(path)
+    return found
 
 
 def python_executable() -> str:
@@ -344,13 +359,12 @@ def python_executable() -> str:
 
 
 def site_packages() -> list[str]:
-    """The server's site-packages, in the order the worker puts them on ``sys.path``."""
-    found = []
-    for key in ("purelib", "platlib"):
-        path = sysconfig.get_paths()[key]
-        if path not in found:
-            found.append(path)
-    return found
+    """Where the server's site-packages appear inside the sandbox, in ``sys.path`` order.
+
+    They are bound under ``/opt/openenv/site`` rather than at their host path, which
+    may lie in the checkout (a ``.venv``) or under ``/tmp``: the sandbox sees neither.
+    """
+    return [f"{SITE}/{i}" for i in range(len(_host_site_packages()))]
 
 
 def bubblewrap_path() -> str:
