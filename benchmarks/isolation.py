@@ -18,8 +18,8 @@ free ``127.0.0.1`` port, and measures (issue 3, section 3):
 It prints a Rich table with the targets marked pass/fail; ``--json PATH`` writes
 every figure. Every server is stopped on the way out, Ctrl-C included.
 
-    python -m benchmarks.isolation                  # the full run (~1 minute)
-    python -m benchmarks.isolation --quick          # smoke run (~15 s)
+    python -m benchmarks.isolation                  # the full run (~20 s)
+    python -m benchmarks.isolation --quick          # smoke run (~10 s)
     python -m benchmarks.isolation --json isolation.json
 
     python -m benchmarks.isolation serve --isolation sandbox --pool 4 --port 8123

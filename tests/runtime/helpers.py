@@ -80,10 +80,10 @@ def stray_sandboxes() -> set[int]:
     }
 
 
-def our_cgroups() -> list[Path]:
-    """Worker cgroups this process made that still exist (v1 or v2 layouts)."""
+def our_cgroups(pid: int | None = None) -> list[Path]:
+    """Worker cgroups this process (or ``pid``) made that still exist (v1 or v2 layouts)."""
     root = Path("/sys/fs/cgroup")
-    pattern = f"openenv-{os.getpid()}-*"
+    pattern = f"openenv-{os.getpid() if pid is None else pid}-*"
     found = [*root.glob(f"*/openenv/{pattern}"), *root.glob(f"openenv/{pattern}")]
     memory = root / "memory"
     if memory.is_dir():

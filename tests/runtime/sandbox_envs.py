@@ -10,6 +10,8 @@ read-only into each sandbox by :func:`openenv.runtime.isolated.package_binds`).
 from __future__ import annotations
 
 import os
+import struct
+import sys
 import time
 from typing import Any, Literal
 
@@ -18,15 +20,38 @@ from openenv import Action, Environment, Observation, State
 
 class TrialAction(Action):
     message: str = ""
-    do: Literal["echo", "crash", "memory", "cpu", "write", "sleep", "raise", "daemon", "exit"] = (
-        "echo"
-    )
+    do: Literal[
+        "echo",
+        "crash",
+        "exit",
+        "memory",
+        "cpu",
+        "write",
+        "sleep",
+        "raise",
+        "daemon",
+        "subclass",
+        "garbage",
+        "bad_observation",
+    ] = "echo"
     amount: float = 0.0
 
 
 class TrialObservation(Observation):
     echoed: str = ""
     pid: int = 0
+
+
+class DetailedObservation(TrialObservation):
+    """A subclass an env may return instead of its declared observation type."""
+
+    detail: dict[str, Any] = {}
+
+
+def _forge_reply(body: bytes) -> None:
+    """Write a frame on the worker's channel behind the worker's back (a hostile env)."""
+    fd = int(sys.argv[-1])  # the worker is started as: python -S -c BOOT module:Class FD
+    os.write(fd, struct.pack(">I", len(body)) + body)
 
 
 class TrialEnv(Environment[TrialAction, TrialObservation, State]):
@@ -65,6 +90,12 @@ class TrialEnv(Environment[TrialAction, TrialObservation, State]):
             time.sleep(amount)
         elif action.do == "raise":
             raise KeyError(f"no such thing: {action.message}")
+        elif action.do == "subclass":
+            return DetailedObservation(echoed=action.message, detail={"depth": [1, 2]})
+        elif action.do == "garbage":
+            _forge_reply(b"{this is not json")
+        elif action.do == "bad_observation":
+            _forge_reply(b'{"ok": true, "observation": {"done": "maybe"}, "state": {}}')
         elif action.do == "daemon":  # a grandchild that tries to outlive its session
             if os.fork() == 0:
                 os.setsid()

@@ -18,6 +18,7 @@ from openenv.server import ServerConfig, create_app
 from tests.conftest import Served, ask, open_ws, start_server
 from tests.envs_for_tests import AsyncToyEnv, StrictResetEnv, ToyEnv
 from tests.runtime.helpers import sandbox_config
+from tests.runtime.sandbox_envs import TrialEnv
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.timeout(60)
 def pairs() -> Iterator[dict[type, tuple[Served, Served]]]:
     """For each env class: (in-process server, sandboxed server)."""
     running: dict[type, tuple[Served, Served]] = {}
-    for env in (ToyEnv, AsyncToyEnv, StrictResetEnv):
+    for env in (ToyEnv, AsyncToyEnv, StrictResetEnv, TrialEnv):
         running[env] = (
             start_server(create_app(env, config=ServerConfig())),
             start_server(create_app(env, config=sandbox_config(pool=1))),
@@ -100,6 +101,23 @@ def test_reset_options_are_validated_as_in_process(pairs) -> None:
     assert converse(sandboxed, messages) == expected
     assert expected[1]["data"]["code"] == "VALIDATION_ERROR"
     assert expected[0]["data"]["observation"]["number"] == 3
+
+
+def test_an_observation_subclass_goes_out_whole(pairs) -> None:
+    """An env may return a subclass of its observation type; its extra fields go out."""
+    in_process, sandboxed = pairs[TrialEnv]
+    messages = [
+        {"type": "reset", "data": {"seed": 3}},
+        {"type": "step", "data": {"do": "subclass", "message": "m"}},
+    ]
+    expected = converse(in_process, messages)
+    got = converse(sandboxed, messages)
+    assert expected[1]["data"]["observation"]["detail"] == {"depth": [1, 2]}
+    for frame in (expected[0], got[0]):
+        frame["data"]["observation"].pop("pid")
+    for frame in (expected[1], got[1]):
+        frame["data"]["observation"].pop("pid")
+    assert got == expected
 
 
 def test_each_session_has_its_own_worker(pairs) -> None:

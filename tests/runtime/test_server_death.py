@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.conftest import ask, free_socket, open_ws, wait_until
-from tests.runtime.helpers import descendants
+from tests.runtime.helpers import descendants, our_cgroups
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -106,6 +106,7 @@ def test_sigterm_stops_every_sandbox(server: UnderReaper) -> None:
     # (bubblewrap's own start-up probe may be: its pid 1 can outlive its monitor.)
     assert not set(report["reaped"]) & set(sandboxes), (report, sandboxes)
     assert "Traceback" not in server.output()
+    assert not our_cgroups(server.server_pid)  # and removed their cgroups
 
 
 def test_sigkill_takes_every_sandbox_down(server: UnderReaper) -> None:
@@ -115,6 +116,10 @@ def test_sigkill_takes_every_sandbox_down(server: UnderReaper) -> None:
     ws.close()
     assert report["command_status"] == -signal.SIGKILL
     assert set(sandboxes) & set(report["reaped"])  # orphaned, then killed by --die-with-parent
+    # Nobody was left to remove the dead server's cgroups: they must at least be empty.
+    for group in our_cgroups(server.server_pid):
+        assert not (group / "cgroup.procs").read_text().split(), group
+        group.rmdir()
 
 
 CRASHES = """

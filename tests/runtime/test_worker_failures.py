@@ -32,6 +32,7 @@ from tests.conftest import (
 from tests.runtime.helpers import (
     assert_gone,
     descendants,
+    processes,
     sandbox_config,
     session,
     settled,
@@ -164,6 +165,27 @@ def test_a_daemon_left_in_the_sandbox_dies_with_the_session(served: Served) -> N
     assert len(settled(served)) == len(before)
 
 
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("garbage", "the sandboxed environment sent a malformed reply; session ended"),
+        (
+            "bad_observation",
+            "the sandboxed environment sent an invalid observation (1 error(s)); session ended",
+        ),
+    ],
+)
+def test_a_worker_breaking_the_protocol_is_killed(served: Served, action: str, message) -> None:
+    with session(served) as (ws, doomed):
+        pids = worker_pids(doomed)
+        error = expect_error(step(ws, do=action), "SESSION_ERROR")
+        assert error["message"] == message
+        assert error["cause"] == "protocol"
+        assert close_code(ws) == 1000
+        assert_gone(pids)
+    assert_server_healthy(served)
+
+
 def test_environment_exceptions_keep_their_type_and_the_session(served: Served) -> None:
     with session(served) as (ws, _):
         error = expect_error(step(ws, do="raise", message="x"), "EXECUTION_ERROR")
@@ -176,20 +198,17 @@ def test_environment_exceptions_keep_their_type_and_the_session(served: Served) 
 def test_close_ends_the_sandbox_without_orphans(served: Served) -> None:
     """A normal close kills the sandbox's pid 1 first, so nothing is re-parented to PID 1."""
     settled(served)
-    orphans_before = _bwrap_orphans()
+    closed: list[int] = []
     for _ in range(3):
         with session(served) as (ws, s):
             pids = worker_pids(s)
+            closed += pids
             step(ws, message="hi")
             send(ws, {"type": "close"})
             assert close_code(ws) == 1000
         assert_gone(pids)
     settled(served)
-    assert _bwrap_orphans() <= orphans_before
+    time.sleep(0.1)
+    orphans = [p for p in processes().values() if p.pid in closed]  # not ours any more
+    assert not orphans, orphans
     assert not any(p.state == "Z" for p in descendants().values())
-
-
-def _bwrap_orphans() -> set[int]:
-    from tests.runtime.helpers import processes
-
-    return {p.pid for p in processes().values() if p.ppid == 1 and p.name == "bwrap"}

@@ -13,10 +13,13 @@ The processes of one sandbox, on the host::
 
     server ─ bwrap (monitor, our child) ─ bwrap (pid 1 of the sandbox) ─ python (worker)
 
-Ending a sandbox means killing its pid 1: the kernel then kills everything in
-the sandbox's PID namespace, the monitor reaps pid 1 and exits, and we reap the
-monitor — no process is left and none is orphaned. Killing the monitor instead
-would orphan pid 1 (``--die-with-parent`` kills it, but someone else must reap it).
+(with ``bwrap --as-pid-1`` the worker itself is the sandbox's pid 1). Ending a
+sandbox means killing its pid 1, the monitor's child: the kernel then kills
+everything in the sandbox's PID namespace, the monitor reaps pid 1 and exits,
+and we reap the monitor — no process is left and none is orphaned. Killing the
+monitor instead would orphan pid 1 (``--die-with-parent`` kills it, but then the
+host's init must reap it). Whatever is still in the worker's cgroup afterwards
+is killed too, and the cgroup removed.
 """
 
 from __future__ import annotations
@@ -32,6 +35,8 @@ import signal
 import socket
 import sys
 from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..environment import Environment
 from ..protocol import ErrorCode, ProtocolError
@@ -248,6 +253,11 @@ class SandboxWorker:
                 reply = await self.channel.request(request)
             except (ChannelClosed, ConnectionError, OSError):
                 raise WorkerDied(*await self.ended()) from None
+            except ValueError:  # not JSON: a broken (or hostile) worker
+                reply = None
+            if not isinstance(reply, dict):
+                await self.kill()
+                raise WorkerDied("sent a malformed reply; session ended", "protocol")
         if not reply.get("ok"):
             error = reply.get("error") or {}
             raise environment_failed(error.get("type"), error.get("message"))
@@ -323,7 +333,7 @@ class SandboxWorker:
             return "was killed: it exceeded its file size limit", "file_size_limit"
         if signum is not None:
             return f"was killed by {_signal_name(signum)}", "killed"
-        if code in (97, 98):
+        if code in (96, 97, 98):  # the launcher's own failures (see sandbox.py)
             return f"could not apply its limits (exit {code})", "limits"
         how = f"exited with code {code}"
         lines = b"".join(self.stderr_tail).decode(errors="replace").strip().splitlines()
@@ -417,6 +427,9 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
 
     real_class: ClassVar[type[Environment[Any, Any, Any]]]
 
+    relayed_observation_type: ClassVar[type[Observation]]
+    """``observation_type`` accepting extra fields: what an env returning a subclass sends."""
+
     def __init__(self, worker: SandboxWorker) -> None:
         super().__init__()
         self.worker = worker
@@ -424,6 +437,15 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
         self._state: State = (
             self.state_type.model_validate(initial) if initial is not None else self.state_type()
         )
+
+    @classmethod
+    async def create(cls, worker: SandboxWorker) -> SandboxedEnvironment:
+        """The proxy of ``worker``; the worker is killed if it sent an invalid state."""
+        try:
+            return cls(worker)
+        except ValidationError:
+            await worker.kill()
+            raise WorkerDied("sent an invalid state", "protocol") from None
 
     async def reset_async(self, **kwargs: Any) -> Observation:  # type: ignore[override]
         return self._observation(await self._call({"op": "reset", "kwargs": kwargs}))
@@ -452,11 +474,26 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
             raise
         state = reply.get("state")
         if state is not None:
-            self._state = self.state_type.model_validate(state)
+            self._state = await self._checked(self.state_type, state, "state")
+        if "observation" in reply:
+            reply["observation"] = await self._checked(
+                self.relayed_observation_type, reply["observation"], "observation"
+            )
         return reply
 
+    async def _checked(self, model: type[BaseModel], data: Any, what: str) -> Any:
+        """``data`` validated as ``model``; a worker sending anything else is broken: killed."""
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            await self.worker.kill()
+            raise WorkerDied(
+                f"sent an invalid {what} ({exc.error_count()} error(s)); session ended",
+                "protocol",
+            ) from None
+
     def _observation(self, reply: dict[str, Any]) -> Observation:
-        return self.observation_type.model_validate(reply["observation"])
+        return reply["observation"]
 
     def __getattr__(self, name: str) -> Any:
         # Tool methods: forwarded to the worker by tool name.
@@ -480,6 +517,17 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
         return cls.real_class.reset_options_model()
 
 
+@functools.cache
+def _relayed(observation_type: type[Observation]) -> type[Observation]:
+    # An env may return a subclass of its declared observation type (e.g. one per kind
+    # of answer); in-process its extra fields go out, so they do here too.
+    return type(
+        observation_type.__name__,
+        (observation_type,),
+        {"model_config": ConfigDict(extra="allow"), "__module__": observation_type.__module__},
+    )
+
+
 def proxy_class(env_class: type[Environment[Any, Any, Any]]) -> type[SandboxedEnvironment]:
     """A :class:`SandboxedEnvironment` subclass with ``env_class``'s types, tools and metadata."""
     return type(
@@ -489,6 +537,7 @@ def proxy_class(env_class: type[Environment[Any, Any, Any]]) -> type[SandboxedEn
             "real_class": env_class,
             "action_type": env_class.action_type,
             "observation_type": env_class.observation_type,
+            "relayed_observation_type": _relayed(env_class.observation_type),
             "state_type": env_class.state_type,
             "metadata": env_class.metadata,
             "__doc__": env_class.__doc__,

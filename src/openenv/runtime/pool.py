@@ -240,7 +240,7 @@ class SandboxedFactory:
         self.pool = WarmPool(env_class, policy, pool_size)
 
     async def __call__(self) -> SandboxedEnvironment:
-        return self.env_class(await self.pool.acquire())
+        return await self.env_class.create(await self.pool.acquire())
 
     async def start(self) -> None:
         await self.pool.start()

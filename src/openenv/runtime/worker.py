@@ -32,7 +32,7 @@ import sys
 import types
 from typing import Any
 
-from .channel import ChannelClosed, SyncChannel
+from .channel import SyncChannel
 
 
 def load(spec: str) -> type:
@@ -120,26 +120,26 @@ def send_reply(channel: SyncChannel, request: dict[str, Any], reply: dict[str, A
 
 
 def serve(channel: SyncChannel, host: Host) -> None:
-    while True:
-        try:
+    """Answer requests until ``close``, or until the server goes away (then close quietly)."""
+    try:
+        while True:
             request = channel.receive()
-        except ChannelClosed:
-            host.close()
-            return
-        if request.get("op") == "close":
+            if request.get("op") == "close":
+                try:
+                    host.close()
+                    reply: dict[str, Any] = {"ok": True}
+                except Exception as exc:
+                    reply = error_reply(exc)
+                channel.send(reply)
+                wait_for_end(channel)
+                return
             try:
-                host.close()
-                reply: dict[str, Any] = {"ok": True}
-            except Exception as exc:
+                reply = host.handle(request)
+            except Exception as exc:  # the environment's failure, reported, never fatal
                 reply = error_reply(exc)
-            channel.send(reply)
-            wait_for_end(channel)
-            return
-        try:
-            reply = host.handle(request)
-        except Exception as exc:  # the environment's failure, reported, never fatal
-            reply = error_reply(exc)
-        send_reply(channel, request, reply)
+            send_reply(channel, request, reply)
+    except OSError:  # ChannelClosed, or a broken pipe: the server is gone
+        host.close()
 
 
 def wait_for_end(channel: SyncChannel) -> None:
@@ -147,7 +147,7 @@ def wait_for_end(channel: SyncChannel) -> None:
     while True:
         try:
             channel.receive()
-        except ChannelClosed:
+        except OSError:  # ChannelClosed included
             return
 
 
