@@ -91,8 +91,10 @@ def busy_server(server: UnderReaper) -> tuple[Any, list[int]]:
     """One session in the middle of a step, plus the warm pool: the sandboxes to kill."""
     ws = open_ws(server.base_url.replace("http", "ws") + "/ws")
     assert ask(ws, {"type": "reset", "data": {}}, timeout=20)["type"] == "observation"
-    # pool (2 by default) + the session's worker, three processes each
-    wait_until(lambda: len(server.sandboxes()) == 9, timeout=20)
+    # pool (2 by default) + the session's worker: bwrap's monitor and the worker each,
+    # plus bwrap's own pid 1 unless the worker is pid 1 (--as-pid-1)
+    per_sandbox = 2 if _worker_is_pid_1() else 3
+    wait_until(lambda: len(server.sandboxes()) == 3 * per_sandbox, timeout=20)
     return ws, server.sandboxes()
 
 

@@ -192,6 +192,9 @@ class SandboxPolicy(BaseModel):
             "--unshare-user",
             *_disable_userns(bwrap),  # no nested user namespace, hence no mounts of its own
             "--die-with-parent",
+            # The worker is the sandbox's pid 1: no bwrap reaper to be orphaned (and
+            # left as a zombie on hosts whose init does not reap) when the worker dies.
+            "--as-pid-1",
             "--new-session",
             "--cap-drop", "ALL",
             "--uid", str(SANDBOX_UID),
