@@ -30,6 +30,10 @@ log = logging.getLogger("openenv.server")
 EnvFactory = Callable[[], "Environment[Any, Any, Any] | Awaitable[Environment[Any, Any, Any]]"]
 
 
+WATCHDOG_PERIOD_S = 0.05
+"""How often running calls are checked against their deadlines."""
+
+
 class Session:
     """One environment instance and the rules around calling it."""
 
@@ -45,6 +49,9 @@ class Session:
         self.on_end: Callable[[str], None] | None = None
         self._in_thread: Future[Any] | None = None  # sync call still running
         self._busy = False
+        self._task: asyncio.Task[Any] | None = None
+        self._expired = False
+        self.deadline = float("inf")
 
     # -- calls -------------------------------------------------------------------------
 
@@ -97,27 +104,48 @@ class Session:
         return await self._guarded(spec.call(self.env, arguments), None)
 
     async def _guarded(self, call: Awaitable[Any], timeout_s: float | None) -> Any:
-        """Run one call under the session's timeout; a timeout ends the session."""
-        limit = self.manager.step_limit(timeout_s)
+        """Run one call under the session's timeout; a timeout ends the session.
+
+        The deadline is enforced by the manager's watchdog (see
+        :meth:`SessionManager.watch`), not a timer per call: a call costs a clock
+        read and a set insertion, and a deadline is met within ``WATCHDOG_PERIOD_S``.
+        """
+        manager = self.manager
+        limit = manager.step_limit(timeout_s)
+        now = time.monotonic()
+        self.last_active = now
+        self.deadline = now + limit + manager.config.timeout_grace_s
+        self._task = asyncio.current_task()
+        self._expired = False
         self._busy = True
-        self.last_active = time.monotonic()
+        manager.watch(self)
         try:
-            async with asyncio.timeout(limit + self.manager.config.timeout_grace_s):
-                return await call
+            return await call
+        except asyncio.CancelledError:
+            if not self._expired:
+                raise
+            assert self._task is not None
+            self._task.uncancel()
         except ProtocolError as exc:
             if exc.ends_session:
                 await self.close(exc.message)
             raise
-        except TimeoutError:
-            await self.close(f"timed out after {limit:g} s")
-            raise ProtocolError(
-                ErrorCode.TIMEOUT,
-                f"the environment did not answer within {limit:g} s; session ended",
-                timeout_s=limit,
-            ) from None
         finally:
+            manager.busy.discard(self)
             self._busy = False
             self.last_active = time.monotonic()
+        await self.close(f"timed out after {limit:g} s")
+        raise ProtocolError(
+            ErrorCode.TIMEOUT,
+            f"the environment did not answer within {limit:g} s; session ended",
+            timeout_s=limit,
+        )
+
+    def expire(self) -> None:
+        """Called by the watchdog when the running call is past its deadline."""
+        if self._busy and self._task is not None and not self._expired:
+            self._expired = True
+            self._task.cancel()
 
     def _in_worker(self, fn: Callable[[], Any]) -> asyncio.Future[Any]:
         future = self.manager.executor.submit(fn)
@@ -170,6 +198,8 @@ class SessionManager:
         self._pending = 0  # sessions whose environment is being created
         self._executor: ThreadPoolExecutor | None = None
         self._reaper: asyncio.Task[None] | None = None
+        self.busy: set[Session] = set()  # sessions inside a call, watched for deadlines
+        self._watchdog: asyncio.Task[None] | None = None
 
     @property
     def executor(self) -> ThreadPoolExecutor:
@@ -279,6 +309,20 @@ class SessionManager:
         if self.config.idle_timeout_s is not None and self._reaper is None:
             self._reaper = asyncio.get_running_loop().create_task(self._reap_forever())
 
+    def watch(self, session: Session) -> None:
+        """Watch ``session``'s running call for its deadline (starts the watchdog once)."""
+        self.busy.add(session)
+        if self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().create_task(self._watch_forever())
+
+    async def _watch_forever(self) -> None:
+        while True:
+            await asyncio.sleep(WATCHDOG_PERIOD_S)
+            if self.busy:
+                now = time.monotonic()
+                for session in [s for s in self.busy if s.deadline <= now]:
+                    session.expire()
+
     async def _reap_forever(self) -> None:
         idle = self.config.idle_timeout_s
         assert idle is not None
@@ -303,6 +347,9 @@ class SessionManager:
         if self._reaper is not None:
             self._reaper.cancel()
             self._reaper = None
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
         for session in list(self.sessions.values()):
             await session.close("server shutting down")
         if self._executor is not None:
