@@ -7,9 +7,10 @@ nothing to the per-message path of an accepted WebSocket.
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .responses import send_json
 
 
 class BearerTokenMiddleware:
@@ -40,11 +41,5 @@ class BearerTokenMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "unauthorized"})
             return
-        body = b'{"detail":"missing or wrong bearer token","code":"UNAUTHORIZED"}'
-        headers: list[Any] = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", b"Bearer"),
-        ]
-        await send({"type": "http.response.start", "status": 401, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        payload = {"detail": "missing or wrong bearer token", "code": "UNAUTHORIZED"}
+        await send_json(send, 401, payload, (b"www-authenticate", b"Bearer"))

@@ -9,10 +9,9 @@ WebSocket connections pass through untouched; their messages are bounded in
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .responses import send_json
 
 
 class _TooLarge(Exception):
@@ -68,18 +67,10 @@ class BodyLimitMiddleware:
 
     async def _refuse(self, send: Send) -> None:
         message = f"request body exceeds the limit of {self.limit} bytes"
-        body = orjson.dumps(
-            {
-                "detail": message,
-                "message": message,
-                "code": "MESSAGE_TOO_LARGE",
-                "max_message_bytes": self.limit,
-            }
-        )
-        headers: list[Any] = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ]
-        await send({"type": "http.response.start", "status": 413, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        payload = {
+            "detail": message,
+            "message": message,
+            "code": "MESSAGE_TOO_LARGE",
+            "max_message_bytes": self.limit,
+        }
+        await send_json(send, 413, payload, (b"connection", b"close"))
