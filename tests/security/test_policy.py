@@ -14,6 +14,7 @@ from openenv.runtime import sandbox as sandbox_module
 from openenv.runtime import seccomp
 from openenv.runtime.sandbox import (
     DENIED_SYSCALLS,
+    CgroupLimits,
     SandboxLimits,
     SandboxPolicy,
     SandboxUnavailable,
@@ -131,3 +132,23 @@ def test_process_limit_binds_when_the_server_is_not_root(monkeypatch: pytest.Mon
     if "No permissions to create new namespace" in result.stderr:
         pytest.skip("this kernel forbids unprivileged user namespaces")
     assert "Cannot fork" in result.stderr or "Resource temporarily" in result.stderr, result
+
+
+def test_stale_cgroups_of_a_dead_server_are_swept() -> None:
+    """Empty worker cgroups named after a pid that is gone are removed; ours are kept."""
+    parents = [p for p in CgroupLimits.parents() if p.parent.exists()]
+    if not parents:
+        pytest.skip("no cgroup hierarchy here")
+    try:
+        stale = parents[0] / "openenv-999999999-stale"
+        stale.mkdir(parents=True, exist_ok=True)
+        ours = parents[0] / f"openenv-{os.getpid()}-ours"
+        ours.mkdir(exist_ok=True)
+    except OSError:
+        pytest.skip("cgroups are not writable here")
+    try:
+        assert CgroupLimits.sweep_stale() >= 1
+        assert not stale.exists()
+        assert ours.exists()
+    finally:
+        ours.rmdir()

@@ -437,8 +437,33 @@ class CgroupLimits:
                 log.warning("cgroups not writable (%s): sandboxes rely on rlimits only", exc)
             cls._usable = False
             return None
+        if cls._usable is None:
+            cls.sweep_stale()
         cls._usable = True
         return group
+
+    @classmethod
+    def parents(cls) -> list[Path]:
+        """The folders our workers' cgroups are made in."""
+        if _is_v2():
+            return [cls.V1_ROOT / _own_group("") / "openenv"]
+        return [cls.V1_ROOT / c / _own_group(c) / "openenv" for c in ("memory", "pids", "cpu")]
+
+    @classmethod
+    def sweep_stale(cls) -> int:
+        """Remove empty worker cgroups left by a server that was killed; return how many."""
+        removed = 0
+        for parent in cls.parents():
+            for directory in parent.glob("openenv-*-*"):
+                pid = directory.name.split("-")[1]
+                if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+                    continue
+                try:
+                    directory.rmdir()  # only an empty group can go
+                    removed += 1
+                except OSError:
+                    pass
+        return removed
 
     @classmethod
     def _create_v1(cls, name: str, limits: SandboxLimits) -> CgroupLimits:
@@ -504,6 +529,16 @@ class CgroupLimits:
                 directory.rmdir()
             except OSError as exc:
                 log.debug("cannot remove cgroup %s: %s", directory, exc)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _own_group(controller: str) -> str:
