@@ -31,7 +31,7 @@ from openenv.runtime.base import RuntimeStartError
 from openenv.runtime.local import LocalRuntime
 from openenv.runtime.sandbox import SandboxUnavailable
 from openenv.server import ServerConfig, create_app
-from tests.runtime.helpers import descendants, zombies
+from tests.runtime.helpers import descendants
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -39,18 +39,6 @@ REPO = Path(__file__).resolve().parents[2]
 REAPER = Path(__file__).with_name("reaper.py")
 
 
-@pytest.fixture
-def no_leaks():
-    """Fail if the test leaves a process (or a zombie) below this one."""
-    before = set(descendants())
-    yield
-    deadline = time.monotonic() + 5
-    while True:
-        left = {pid: p for pid, p in descendants().items() if pid not in before}
-        if not left and not zombies():
-            return
-        assert time.monotonic() < deadline, f"left behind: {left}, zombies: {zombies()}"
-        time.sleep(0.02)
 
 
 def assert_no_new_processes(before: set[int]) -> None:

@@ -19,23 +19,11 @@ from openenv.runtime.base import Runtime, RuntimeStartError
 from openenv.runtime.local import LocalRuntime, LocalSandboxRuntime
 from openenv.server import ServerConfig, create_app
 from openenv.server.run import BackgroundServer
-from tests.runtime.helpers import descendants, zombies
+from tests.runtime.helpers import descendants
 
 pytestmark = pytest.mark.timeout(60)
 
 
-@pytest.fixture
-def no_leaks():
-    """Fail if the test leaves a process (or a zombie) below this one."""
-    before = set(descendants())
-    yield
-    deadline = time.monotonic() + 5
-    while True:
-        left = {pid: p for pid, p in descendants().items() if pid not in before}
-        if not left and not zombies():
-            return
-        assert time.monotonic() < deadline, f"left behind: {left}, zombies: {zombies()}"
-        time.sleep(0.02)
 
 
 def fake_python(tmp_path: Path, body: str) -> str:
