@@ -23,7 +23,7 @@ def fields_from_signature(
     Parameters without a default are required (``...``).
     """
     try:
-        hints = typing.get_type_hints(fn)
+        hints = typing.get_type_hints(fn, include_extras=True)  # keeps Annotated constraints
     except Exception:  # unresolvable forward refs: validate those parameters as Any
         hints = {}
     params = list(inspect.signature(fn).parameters.values())

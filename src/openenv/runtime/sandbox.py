@@ -68,6 +68,13 @@ SANDBOX_UID = 65534
 WORKSPACE = "/workspace"
 LIBRARY = "/opt/openenv/lib"
 SITE = "/opt/openenv/site"
+INSIDE_MARKER = "OPENENV_SANDBOX"
+"""Set (to ``1``) in every sandboxed worker's environment; see :func:`inside_sandbox`."""
+
+
+def inside_sandbox() -> bool:
+    """True in a sandboxed worker: its ``/workspace`` is private, its network empty."""
+    return os.environ.get(INSIDE_MARKER) == "1"
 """Where the server's site-packages appear inside the sandbox (read-only)."""
 """Where the environment's own packages appear inside the sandbox (read-only)."""
 
@@ -239,6 +246,7 @@ class SandboxPolicy(BaseModel):
             "--setenv", "HOME", WORKSPACE,
             "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+            "--setenv", INSIDE_MARKER, "1",
         ]  # fmt: skip
         for name in self.env_allowlist:
             if name in os.environ:

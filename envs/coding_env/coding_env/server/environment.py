@@ -1,0 +1,284 @@
+"""The coding environment: real CPython, one REPL per episode, rewards from hidden tests.
+
+Each session's environment runs in its own sandbox (``isolation: sandbox`` in
+``openenv.yaml``); inside it the agent's code runs in a separate *kernel*
+process (``kernel.py``), confined further (:class:`openenv.runtime.programs.Confinement`):
+it can read the system and the Python installation — the whole standard library
+and installed packages import — and write only its workspace and ``/tmp``. It
+cannot read this package, so not the hidden tests, and has no TCP.
+
+Modes (chosen at ``reset``):
+
+* **task** — ``reset(task_id="fizzbuzz")``, or ``reset(seed=s)`` which picks a
+  task from the seed. The first observation carries the task's ``prompt``. Steps
+  run code in the kernel (reward ``0.0``); ``CodeAction(code, submit=True)`` grades
+  ``code`` against the hidden tests in a fresh process: reward = fraction passed,
+  no penalties, and the episode ends. It also ends, with reward ``0.0``, after
+  ``max_steps`` steps without a submission.
+* **free** — ``reset()`` or ``reset(free=True)``: a REPL, reward ``None``.
+
+Limits per step: wall clock (``step_timeout_s``, and a shorter ``CodeAction.timeout_s``),
+memory (``memory_mb``, address space), output (``output_limit_bytes`` per stream,
+head and tail kept, a marker where cut). What each breach does:
+
+* timeout — the kernel and everything it started are killed, ``exit_code`` 124,
+  ``timed_out``; a fresh kernel starts: **the namespace is lost**
+  (``namespace_reset``);
+* memory — Python raises ``MemoryError``: a traceback, ``exit_code`` 1, **the
+  namespace is kept**; if the kernel dies instead (killed by a signal), it is
+  restarted as after a timeout;
+* ``exit()``/``SystemExit(n)`` — ``exit_code`` n, the namespace is kept;
+  ``os._exit`` or a crash ends the kernel: restarted, namespace lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
+
+from openenv import Environment, EnvironmentMetadata, FunctionRubric, derive_seed, tool
+from openenv.runtime.programs import (
+    Confinement,
+    Interpreter,
+    Workspace,
+    describe_exit,
+    readable_paths,
+    run_program,
+)
+
+from ..models import CodeAction, CodeObservation, CodeState
+from .tasks import TASKS, Task
+
+PACKAGE_DIR = Path(__file__).resolve().parent.parent
+KERNEL_SOURCE = (Path(__file__).parent / "kernel.py").read_text(encoding="utf-8")
+GRADER_SOURCE = (Path(__file__).parent / "grader.py").read_text(encoding="utf-8")
+PYTHON_FLAGS = ("-S", "-s")
+"""No site module, no user site: ``sys.path`` is set by the kernel from its config. Not
+``-I``, which would ignore the PYTHONHASHSEED that makes ``hash()`` reproducible."""
+TIMEOUT_EXIT_CODE = 124
+DEFAULT_MAX_STEPS = 30
+
+
+def fraction_passed(action: CodeAction, observation: CodeObservation) -> float:
+    """The reward of a task step: tests passed / tests run on submit, else 0."""
+    if not action.submit or not observation.tests_total:
+        return 0.0
+    return (observation.tests_passed or 0) / observation.tests_total
+
+
+class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
+    """Runs Python in a per-episode kernel; grades submissions with hidden tests."""
+
+    action_type = CodeAction
+    observation_type = CodeObservation
+    state_type = CodeState
+    metadata = EnvironmentMetadata(
+        name="coding_env",
+        description="Real Python in a sandbox; reward = fraction of hidden tests passed.",
+        version="0.1.0",
+        author="OpenEnv developers",
+    )
+
+    test_timeout_s: float = 5.0
+    """How long one hidden test may run."""
+    grading_timeout_s: float = 60.0
+    """How long grading a submission may take in all."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rubric = FunctionRubric(fraction_passed)
+        self.workspace = Workspace(prefix="openenv-coding-")
+        self.task: Task | None = None
+        self.step_timeout_s = 10.0
+        self.max_steps: int | None = None
+        self.done = False
+        self.kernel = self._new_kernel(memory_mb=512, output_limit=65536)
+        self.kernel.start()  # now, while the session is being set up, not in the first step
+        self._kernel_used = False
+        self._request_id = 0
+
+    # -- the API -----------------------------------------------------------------
+
+    def reset(
+        self,
+        seed: int | None = None,
+        episode_id: str | None = None,
+        task_id: str | None = None,
+        free: bool = False,
+        step_timeout_s: Annotated[float, Field(gt=0, le=600)] = 10.0,
+        memory_mb: Annotated[int, Field(ge=64, le=65536)] = 512,
+        output_limit_bytes: Annotated[int, Field(ge=256, le=16 * 2**20)] = 65536,
+        max_steps: Annotated[int, Field(ge=1)] | None = None,
+    ) -> CodeObservation:
+        """Start an episode: a fresh kernel and workspace; a task unless free.
+
+        ``task_id`` names a task; otherwise ``seed`` picks one, unless ``free`` or
+        no seed was given (free mode). ``max_steps`` defaults to 30 in task mode
+        and to no limit in free mode.
+        """
+        self.task = TASKS.choose(task_id, seed, free)
+        self.begin_episode(seed, episode_id)
+        self.step_timeout_s = step_timeout_s
+        self.max_steps = max_steps or (DEFAULT_MAX_STEPS if self.task else None)
+        self.done = False
+        self.state.task_id = self.task.id if self.task else None
+        self.workspace.clear()
+        if self._kernel_used or self.kernel.confinement.memory_mb != memory_mb:
+            self.kernel.stop()
+            self.kernel = self._new_kernel(memory_mb, output_limit_bytes)
+        self.kernel.output_limit = output_limit_bytes
+        if not self.kernel.alive:
+            self.kernel.start()
+        self._kernel_used = False
+        seed_cell = self._run("", seed=derive_seed(self.seed or 0, "kernel"))
+        if seed_cell.exit_code != 0:
+            raise RuntimeError(f"the kernel did not start: {seed_cell.stderr.strip()[:500]}")
+        return CodeObservation(
+            task_id=self.state.task_id,
+            prompt=self.task.prompt if self.task else None,
+            reward=0.0 if self.task else None,
+        )
+
+    def step(self, action: CodeAction, timeout_s: float | None = None) -> CodeObservation:
+        if self.done:
+            raise ValueError("the episode is over (a solution was submitted); reset to start again")
+        self.state.step_count += 1
+        limit = min(action.timeout_s or self.step_timeout_s, self.step_timeout_s)
+        if timeout_s is not None:  # finish before the server's own deadline for this step
+            limit = min(limit, max(timeout_s - 0.5, 0.1))
+        if action.submit:
+            if self.task is None:
+                raise ValueError("submit needs a task: reset(task_id=...) or reset(seed=...)")
+            observation = self._grade(action.code)
+            self.done = self.state.submitted = True
+        else:
+            self._kernel_used = True
+            observation = self._run(action.code, limit)
+        observation.task_id = self.state.task_id
+        if self.max_steps is not None and self.state.step_count >= self.max_steps:
+            self.done = True
+        observation.done = self.done
+        if self.task is None:
+            return observation  # free mode: no reward
+        return self.apply_rubric(action, observation)
+
+    def close(self) -> None:
+        self.kernel.stop()
+        self.workspace.remove()
+
+    @tool
+    def list_tasks(self) -> list[dict[str, str]]:
+        """The tasks: id, title and difficulty (pass an id to reset as task_id)."""
+        return [
+            {"id": t.id, "title": t.title, "difficulty": t.difficulty} for t in TASKS.tasks.values()
+        ]
+
+    # -- running code ------------------------------------------------------------------
+
+    def _confinement(self, memory_mb: int) -> Confinement:
+        return Confinement(
+            workspace=self.workspace.path,
+            writable=[self.workspace.tmp, "/dev/shm"],
+            hidden=[PACKAGE_DIR],
+            memory_mb=memory_mb,
+            environment={"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"},
+        )
+
+    def _new_kernel(self, memory_mb: int, output_limit: int) -> Interpreter:
+        config = {"path": self._python_path(), "memory_mb": memory_mb}
+        argv = [_python(), *PYTHON_FLAGS, "-c", KERNEL_SOURCE, json.dumps(config)]
+        return Interpreter(argv, self._confinement(memory_mb), output_limit=output_limit)
+
+    @staticmethod
+    def _python_path() -> list[str]:
+        """``sys.path`` for the agent's code: the entries it can read."""
+        readable = readable_paths([PACKAGE_DIR])
+        return [
+            p for p in sys.path
+            if p and any(p == r or p.startswith(r.rstrip("/") + "/") for r in readable)
+        ]  # fmt: skip
+
+    def _run(self, code: str, limit: float = 30.0, seed: int | None = None) -> CodeObservation:
+        self._request_id += 1
+        request: dict[str, object] = {"code": code, "id": self._request_id}
+        if seed is not None:
+            request["seed"] = seed  # seeds the kernel's `random` before the code runs
+        exchange = self.kernel.request(control=request, timeout_s=limit)
+        observation = CodeObservation(**exchange.output_fields())
+        reply = _parse_reply(exchange.reply)
+        if reply is not None and reply.get("id") == self._request_id:
+            observation.exit_code = int(reply.get("exit_code", 1))  # type: ignore[call-overload]
+            return observation
+        self.state.kernel_restarts += 1
+        observation.namespace_reset = True
+        if exchange.reply is not None:  # the agent's code wrote on the kernel's channel
+            observation.exit_code = 1
+            why = "the kernel's control channel was written to by the code"
+            self.kernel.stop()
+        elif exchange.timed_out:
+            observation.timed_out = True
+            observation.exit_code = TIMEOUT_EXIT_CODE
+            why = f"TimeoutError: the step ran past its {limit:g} s wall-clock limit"
+        else:
+            code = exchange.exit_code if exchange.exit_code is not None else -1
+            observation.exit_code = 128 - code if code < 0 else code
+            why = f"the Python process ended ({describe_exit(code)})"
+        observation.stderr += f"\n{why}; the kernel was restarted and its variables are gone.\n"
+        self.kernel.start()
+        return observation
+
+    def _grade(self, code: str) -> CodeObservation:
+        """Run ``code`` and the hidden tests in a fresh process; count the passes."""
+        assert self.task is not None
+        self.kernel.stop()  # nothing of the agent's kernel runs beside the grader
+        nonce = secrets.token_hex(16)
+        job = {
+            "code": code,
+            "tests": self.task.tests,
+            "path": self._python_path(),
+            "nonce": nonce,
+            "test_timeout_s": self.test_timeout_s,
+        }
+        completed = run_program(
+            [_python(), *PYTHON_FLAGS, "-c", GRADER_SOURCE],
+            confinement=self.kernel.confinement,
+            timeout_s=self.grading_timeout_s,
+            stdin=json.dumps(job).encode(),
+            results=True,
+        )
+        passed: set[int] = set()
+        for line in completed.results.decode("utf-8", "replace").splitlines():
+            parts = line.split(" ")
+            if len(parts) >= 3 and parts[0] == nonce and parts[2] == "pass":
+                passed.add(int(parts[1]))
+        total = len(self.task.tests)
+        count = len(passed & set(range(total)))
+        summary = f"{count} of {total} hidden tests passed."
+        if completed.timed_out:
+            summary += f" Grading stopped at its {self.grading_timeout_s:g} s limit."
+        return CodeObservation(
+            stdout=summary + "\n",
+            exit_code=0 if count == total else 1,
+            duration_s=completed.duration_s,
+            tests_passed=count,
+            tests_total=total,
+        )
+
+
+
+def _python() -> str:
+    return os.path.realpath(sys.executable)
+
+
+def _parse_reply(line: bytes | None) -> dict[str, object] | None:
+    try:
+        reply = json.loads(line) if line is not None else None
+    except ValueError:
+        return None
+    return reply if isinstance(reply, dict) else None

@@ -1,0 +1,105 @@
+"""The Python kernel: the agent's REPL, a program of its own.
+
+:class:`~coding_env.server.environment.CodingEnvironment` starts this file's source as
+``python -I -S -c <source> <config>`` under :class:`openenv.runtime.programs.Confinement`
+(it cannot read this package, so it cannot be imported from it). It reads one JSON
+request per line on fd 3 — ``{"code": "..."}`` — runs the code in one namespace
+that lives as long as the kernel, and answers on fd 3 with
+``{"exit_code": n, "error": "TypeName" | null}`` after flushing stdout and stderr.
+
+As in the interactive interpreter, a cell whose last statement is an expression
+prints that expression's ``repr`` (unless it is ``None``). An exception prints its
+traceback (the kernel's own frames left out) and gives exit code 1;
+``SystemExit(n)`` gives ``n`` and keeps the namespace.
+"""
+
+import ast
+import builtins
+import json
+import linecache
+import os
+import random
+import socket
+import sys
+import traceback
+
+
+def run_cell(code, namespace, number, memory_mb):
+    """Run one cell; return the reply (exit code and error type)."""
+    filename = f"<cell {number}>"
+    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    try:
+        tree = ast.parse(code, filename, "exec")
+        last = None
+        if tree.body and isinstance(tree.body[-1], ast.Expr):
+            last = ast.Expression(tree.body.pop().value)
+        exec(compile(tree, filename, "exec"), namespace)
+        if last is not None:
+            value = eval(compile(last, filename, "eval"), namespace)
+            if value is not None:
+                namespace["_"] = value
+                print(repr(value))
+    except SystemExit as exc:
+        code = exc.code
+        if code is None or isinstance(code, int):
+            return {"exit_code": code or 0, "error": None}
+        print(code, file=sys.stderr)
+        return {"exit_code": 1, "error": None}
+    except MemoryError:
+        print(
+            f"MemoryError: the step ran out of memory (limit {memory_mb} MiB)",
+            file=sys.stderr,
+        )
+        return {"exit_code": 1, "error": "MemoryError"}
+    except BaseException as exc:  # the agent's error, reported as a traceback
+        tb = exc.__traceback__
+        while tb is not None and not tb.tb_frame.f_code.co_filename.startswith("<cell"):
+            tb = tb.tb_next
+        if isinstance(exc, SyntaxError):
+            tb = None
+        sys.stderr.write("".join(traceback.format_exception(type(exc), exc, tb)))
+        return {"exit_code": 1, "error": type(exc).__name__}
+    return {"exit_code": 0, "error": None}
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    sys.path[:] = config["path"]
+    memory_mb = config["memory_mb"]
+    control = socket.socket(fileno=3)
+    os.set_inheritable(3, False)  # the agent's subprocesses do not get the control channel
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)  # input() raises EOFError rather than reading our requests
+    os.close(devnull)
+    # Line-buffered: what a cell printed before it was killed (timeout, memory) still shows.
+    sys.stdout.reconfigure(errors="backslashreplace", line_buffering=True)
+    sys.stderr.reconfigure(errors="backslashreplace")
+    # `-S` skips the site module, which is what defines exit() and quit().
+    import _sitebuiltins
+
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
+    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    kernel_pid = os.getpid()
+    # A process the agent forks returns into this loop when its cell ends: it must
+    # neither answer nor read requests, so it loses the channel and leaves.
+    os.register_at_fork(after_in_child=lambda: os.close(3))
+    requests = control.makefile("rb")
+    for number, line in enumerate(requests, start=1):
+        request = json.loads(line)
+        if "seed" in request:
+            random.seed(request["seed"])
+        reply = run_cell(request["code"], namespace, number, memory_mb)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # the agent closed or broke its own stream
+                pass
+        if os.getpid() != kernel_pid:
+            os._exit(0)
+        reply["id"] = request.get("id")
+        control.sendall(json.dumps(reply).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    main()

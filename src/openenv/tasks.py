@@ -1,0 +1,86 @@
+"""Task sets: the problems an environment poses, loaded from a YAML file in its package.
+
+Environments with tasks (coding, terminal, web apps) choose one at ``reset`` the
+same way, here: ``task_id`` names one; otherwise a ``seed`` picks one,
+deterministically; with neither (or ``free=True``) there is no task.
+
+Example::
+
+    class Puzzle(BaseModel):
+        id: str
+        prompt: str
+
+    PUZZLES = TaskSet(Puzzle, Path(__file__).parent / "puzzles.yaml")
+    task = PUZZLES.choose(task_id=None, seed=7)  # the same task for seed 7, always
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel
+
+from .environment import derive_seed
+
+TaskT = TypeVar("TaskT", bound=BaseModel)
+
+
+class TaskSet(Generic[TaskT]):
+    """The tasks of ``path`` (a YAML list of mappings), validated as ``model``.
+
+    Loaded on first use. Every task needs a unique ``id``.
+    """
+
+    def __init__(self, model: type[TaskT], path: Path) -> None:
+        self.model = model
+        self.path = Path(path)
+
+    @functools.cached_property
+    def tasks(self) -> dict[str, TaskT]:
+        """Every task by id, in file order."""
+        with open(self.path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f) or []
+        tasks: dict[str, TaskT] = {}
+        for item in raw:
+            task = self.model.model_validate(item)
+            task_id: str = task.id  # type: ignore[attr-defined]
+            if task_id in tasks:
+                raise ValueError(f"{self.path}: task id {task_id!r} appears twice")
+            tasks[task_id] = task
+        return tasks
+
+    def ids(self) -> list[str]:
+        """Task ids in file order."""
+        return list(self.tasks)
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def __getitem__(self, task_id: str) -> TaskT:
+        try:
+            return self.tasks[task_id]
+        except KeyError:
+            shown = ", ".join(self.ids()[:10])
+            more = f" and {len(self) - 10} more" if len(self) > 10 else ""
+            raise ValueError(f"unknown task_id {task_id!r}; known: {shown}{more}") from None
+
+    def pick(self, seed: int) -> TaskT:
+        """The task a seed stands for (independent of the file's order)."""
+        ids = sorted(self.tasks)
+        return self.tasks[ids[derive_seed(seed, "task") % len(ids)]]
+
+    def choose(self, task_id: str | None, seed: int | None, free: bool = False) -> TaskT | None:
+        """The reset rule: ``task_id``, else a task picked by ``seed``, else none.
+
+        ``free=True`` asks for no task even with a seed.
+        """
+        if free and task_id is not None:
+            raise ValueError("free=True and task_id cannot be used together")
+        if task_id is not None:
+            return self[task_id]
+        if seed is not None and not free:
+            return self.pick(seed)
+        return None
