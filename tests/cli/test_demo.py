@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from openenv.cli.demo import SCENARIOS, echo_message, percentile
+from openenv.cli.demo import SCENARIOS, percentile
+from openenv.cli.scenarios import echo_message
 from openenv.environment import derive_seed
 from tests.cli.helpers import assert_one_line_error, invoke, run
 

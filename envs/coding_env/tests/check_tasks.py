@@ -37,7 +37,7 @@ DIFFICULTIES = ("easy", "medium", "hard")
 MIN_TASKS = 36
 MIN_TESTS, MAX_TESTS = 6, 12
 MAX_TEST_SECONDS = 0.1  # per test, for the solution and the wrong solution
-SUBPROCESS_TIMEOUT = 30.0  # per submission (all of one task's tests)
+SUBPROCESS_TIMEOUT = 10.0  # per submission (all of one task's tests)
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -155,7 +155,8 @@ def check_structure(tasks: Any) -> list[str]:
             continue
         if not MIN_TESTS <= len(tests) <= MAX_TESTS:
             problems.append(f"{where}: needs {MIN_TESTS}-{MAX_TESTS} tests, has {len(tests)}")
-        if len({t for t in tests if isinstance(t, str)}) != len(tests):
+        strings = [t for t in tests if isinstance(t, str)]
+        if len(set(strings)) != len(strings):
             problems.append(f"{where}: duplicate tests")
         for number, test in enumerate(tests):
             if not (isinstance(test, str) and test.strip()):

@@ -60,18 +60,40 @@ def test_reset_starts_a_fresh_namespace(env):
 
 @pytest.mark.parametrize(
     "module",
-    ["json", "sqlite3", "asyncio", "decimal", "fractions", "multiprocessing", "subprocess",
-     "ctypes", "threading", "tempfile", "zipfile", "csv", "re", "itertools", "unittest",
-     "hashlib", "ssl", "xml.etree.ElementTree", "statistics", "dataclasses"],
-)  # fmt: skip
+    [
+        "json",
+        "sqlite3",
+        "asyncio",
+        "decimal",
+        "fractions",
+        "multiprocessing",
+        "subprocess",
+        "ctypes",
+        "threading",
+        "tempfile",
+        "zipfile",
+        "csv",
+        "re",
+        "itertools",
+        "unittest",
+        "hashlib",
+        "ssl",
+        "xml.etree.ElementTree",
+        "statistics",
+        "dataclasses",
+    ],
+)
 def test_the_standard_library_imports(env, module):
     obs = run(env, f"import {module}")
     assert (obs.exit_code, obs.stderr) == (0, "")
 
 
 def test_subprocesses_and_files_work_in_the_workspace(env):
-    obs = run(env, "open('data.txt', 'w').write('hello')\nimport subprocess\n"
-                   "print(subprocess.run(['cat', 'data.txt'], capture_output=True, text=True).stdout)")  # fmt: skip
+    obs = run(
+        env,
+        "open('data.txt', 'w').write('hello')\nimport subprocess\n"
+        "print(subprocess.run(['cat', 'data.txt'], capture_output=True, text=True).stdout)",
+    )
     assert obs.stdout == "hello\n", obs.stderr
     assert run(env, "import os; os.path.exists('data.txt')").stdout == "True\n"
 
@@ -91,8 +113,10 @@ def test_syntax_errors_are_reported(env):
     assert run(env, "print('still fine')").stdout == "still fine\n"
 
 
-@pytest.mark.parametrize(("code", "exit_code"), [("exit(3)", 3), ("import sys; sys.exit()", 0),
-                                                 ("raise SystemExit('bye')", 1), ("quit(0)", 0)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("code", "exit_code"),
+    [("exit(3)", 3), ("import sys; sys.exit()", 0), ("raise SystemExit('bye')", 1), ("quit(0)", 0)],
+)
 def test_system_exit_sets_the_exit_code_and_keeps_the_namespace(env, code, exit_code):
     run(env, "kept = 7")
     obs = run(env, code)
@@ -102,8 +126,11 @@ def test_system_exit_sets_the_exit_code_and_keeps_the_namespace(env, code, exit_
 
 def test_timeout_kills_the_kernel_and_says_the_namespace_is_gone(env):
     run(env, "kept = 1")
-    obs = run(env, "import time\nprint('started', flush=True)\nwhile True: time.sleep(0.01)",
-              timeout_s=0.5)  # fmt: skip
+    obs = run(
+        env,
+        "import time\nprint('started', flush=True)\nwhile True: time.sleep(0.01)",
+        timeout_s=0.5,
+    )
     assert obs.timed_out and obs.exit_code == TIMEOUT_EXIT_CODE and obs.namespace_reset
     assert obs.stdout == "started\n"  # what it printed before the limit is kept
     assert "0.5 s wall-clock limit" in obs.stderr and "variables are gone" in obs.stderr
@@ -115,8 +142,12 @@ def test_timeout_kills_the_kernel_and_says_the_namespace_is_gone(env):
 
 
 def test_timeout_also_kills_what_the_code_started(env):
-    obs = run(env, "import subprocess\np = subprocess.Popen(['sleep', '60'])\nprint(p.pid)\n"
-                   "import time\ntime.sleep(60)", timeout_s=0.5)  # fmt: skip
+    obs = run(
+        env,
+        "import subprocess\np = subprocess.Popen(['sleep', '60'])\nprint(p.pid)\n"
+        "import time\ntime.sleep(60)",
+        timeout_s=0.5,
+    )
     child = int(obs.stdout)
     assert obs.timed_out
     assert not os.path.exists(f"/proc/{child}") or _is_zombie_or_gone(child)
@@ -162,7 +193,9 @@ def test_output_is_capped_with_a_visible_marker(env):
 
 
 def test_huge_output_does_not_hang(env):
-    obs = run(env, "import sys\nfor _ in range(200): sys.stdout.write('x' * 100_000)\nprint('done')")
+    obs = run(
+        env, "import sys\nfor _ in range(200): sys.stdout.write('x' * 100_000)\nprint('done')"
+    )
     assert obs.exit_code == 0 and obs.stdout_truncated and obs.stdout.endswith("done\n")
 
 
@@ -179,8 +212,11 @@ def test_input_reads_end_of_file(env):
 
 
 def test_forked_processes_do_not_answer_for_the_kernel(env):
-    obs = run(env, "import os\npid = os.fork()\nif pid == 0:\n    print('child')\nelse:\n"
-                   "    os.waitpid(pid, 0)\n    print('parent')")  # fmt: skip
+    obs = run(
+        env,
+        "import os\npid = os.fork()\nif pid == 0:\n    print('child')\nelse:\n"
+        "    os.waitpid(pid, 0)\n    print('parent')",
+    )
     assert obs.stdout == "child\nparent\n"
     assert run(env, "print('next')").stdout == "next\n"
 
@@ -243,12 +279,14 @@ def test_close_removes_the_workspace():
 
 def test_python_path_leaves_out_the_package():
     assert all(not p.startswith(str(PACKAGE_DIR)) for p in CodingEnvironment._python_path())
-    assert any(p.endswith(f"python{sys.version_info[0]}.{sys.version_info[1]}")
-               for p in CodingEnvironment._python_path())  # fmt: skip
+    assert any(
+        p.endswith(f"python{sys.version_info[0]}.{sys.version_info[1]}")
+        for p in CodingEnvironment._python_path()
+    )
 
 
 def test_writing_on_the_kernels_channel_restarts_it(env):
     run(env, "kept = 1")
-    obs = run(env, "import os; os.write(3, b'{\"exit_code\": 0, \"id\": 999}\\n')")
+    obs = run(env, 'import os; os.write(3, b\'{"exit_code": 0, "id": 999}\\n\')')
     assert obs.namespace_reset and obs.exit_code == 1 and "control channel" in obs.stderr
     assert run(env, "print('fresh')").stdout == "fresh\n"

@@ -7,12 +7,7 @@ session costs (WebSocket connect, first reset). A scenario with
 ``isolation="sandbox"`` runs every session in its own bubblewrap sandbox; where
 sandboxes cannot run, it is skipped with the reason (unless asked for by name).
 
-A scenario is a function that plays one episode; add one with :func:`scenario`::
-
-    @scenario("echo", env="echo_env", client="echo_env:EchoEnv")
-    def play_echo(client, seed: int, episode: Episode) -> None:
-        client.reset(seed=seed)
-        result = episode.step(client, EchoAction(message="hi"))   # timed and recorded
+The scenarios themselves, one function per environment, are in :mod:`.scenarios`.
 """
 
 from __future__ import annotations
@@ -20,7 +15,6 @@ from __future__ import annotations
 import importlib
 import json
 import math
-import random
 import re
 import time
 from collections.abc import Callable
@@ -38,105 +32,9 @@ from .. import __version__
 from ..discovery import EnvironmentNotFound, find_environment
 from ..environment import derive_seed
 from .output import CliError, console, format_duration
+from .scenarios import SCENARIOS, Episode, Scenario
 
-
-class DemoCheckFailed(AssertionError):
-    """The environment answered something other than what the scenario expected."""
-
-
-@dataclass
-class Episode:
-    """What one episode recorded: a reward and a latency per step."""
-
-    rewards: list[float] = field(default_factory=list)
-    latencies_s: list[float] = field(default_factory=list)
-
-    def step(self, client: Any, action: Any) -> Any:
-        """``client.step(action)``, timed; the reward is recorded (``None`` counts as 0)."""
-        start = time.perf_counter()
-        result = client.step(action)
-        self.latencies_s.append(time.perf_counter() - start)
-        self.rewards.append(float(result.reward or 0.0))
-        return result
-
-    @property
-    def total_reward(self) -> float:
-        return sum(self.rewards)
-
-
-Play = Callable[[Any, int, Episode], None]
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One row of the demo: which environment to serve, which client, how to play."""
-
-    name: str
-    env: str
-    client: str
-    play: Play
-    isolation: str = "none"
-    seeds_from: str | None = None
-    """Play the same episodes (seeds) as this scenario; default: its own name."""
-
-    @property
-    def seed_name(self) -> str:
-        return self.seeds_from or self.name
-
-
-SCENARIOS: dict[str, Scenario] = {}
-
-
-def scenario(
-    name: str, *, env: str, client: str, isolation: str = "none", seeds_from: str | None = None
-) -> Callable[[Play], Play]:
-    """Register ``play(client, seed, episode)`` as the demo of ``env``.
-
-    ``env`` is what :func:`openenv.discovery.find_environment` takes; ``client`` is
-    ``"module:ClientClass"``, imported only when the demo runs; ``isolation`` is
-    ``"none"`` or ``"sandbox"``.
-    """
-
-    def register(play: Play) -> Play:
-        SCENARIOS[name] = Scenario(name, env, client, play, isolation, seeds_from)
-        return play
-
-    return register
-
-
-# -- scenarios -----------------------------------------------------------------------------
-
-ECHO_WORDS = ("hello", "world", "reward", "agent", "policy", "echo", "step", "rl", "openenv")
-
-
-def echo_message(rng: random.Random) -> str:
-    """The demo's echo policy: one to four random words."""
-    return " ".join(rng.choices(ECHO_WORDS, k=rng.randint(1, 4)))
-
-
-@scenario(
-    "echo (sandboxed)",
-    env="echo_env",
-    client="echo_env:EchoEnv",
-    isolation="sandbox",
-    seeds_from="echo",  # the same episodes, so the same rewards, as unsandboxed
-)
-@scenario("echo", env="echo_env", client="echo_env:EchoEnv")  # applied first: listed first
-def play_echo(client: Any, seed: int, episode: Episode) -> None:
-    """Say random words until the episode ends; checks echo and reward = len(message) / 10."""
-    from echo_env import EchoAction
-
-    rng = random.Random(seed)
-    result = client.reset(seed=seed)
-    while not result.done:
-        message = echo_message(rng)
-        result = episode.step(client, EchoAction(message=message))
-        if result.observation.echoed_message != message:
-            raise DemoCheckFailed(f"sent {message!r}, echoed {result.observation.echoed_message!r}")
-        if not math.isclose(result.reward, len(message) / 10):
-            raise DemoCheckFailed(
-                f"reward {result.reward} for {message!r}, expected {len(message) / 10}"
-            )
+__all__ = ["SCENARIOS", "Episode", "Scenario", "demo", "percentile", "run_scenario"]
 
 
 # -- running ---------------------------------------------------------------------------------

@@ -85,13 +85,20 @@ def readable_paths(hidden: Iterable[str | Path] = ()) -> list[str]:
     found: list[str] = []
     for root in dict.fromkeys(roots):
         if os.path.exists(root):
-            found += _without(os.path.realpath(root), hidden_set)
+            found += _without(root, hidden_set)
     return list(dict.fromkeys(found))
 
 
-def _without(path: str, hidden: set[str]) -> list[str]:
-    if path in hidden:
+def _without(path: str, hidden: set[str], seen: set[str] | None = None) -> list[str]:
+    """``path`` (resolved), or its entries minus ``hidden`` when one lies beneath it.
+
+    Entries are resolved too: a symlink (a venv's ``lib64``) is granted as its target.
+    """
+    path = os.path.realpath(path)
+    seen = set() if seen is None else seen
+    if path in hidden or path in seen:
         return []
+    seen.add(path)
     prefix = path.rstrip("/") + "/"
     if not any(h.startswith(prefix) for h in hidden):
         return [path]
@@ -99,7 +106,7 @@ def _without(path: str, hidden: set[str]) -> list[str]:
         entries = sorted(os.listdir(path))
     except OSError:
         return []
-    return [kept for name in entries for kept in _without(os.path.join(path, name), hidden)]
+    return [kept for name in entries for kept in _without(os.path.join(path, name), hidden, seen)]
 
 
 class Workspace:
@@ -373,11 +380,13 @@ def _collect(
                 exited_at = now
             if exited_at is not None and now - exited_at > _DRAIN_AFTER_EXIT_S:
                 return True
-            wait = deadline - now
-            if exited_at is None and process is not None:
-                wait = min(wait, 0.05)  # poll the process: orphans may keep pipes open
-            if wait <= 0 and now >= deadline:
+            if now >= deadline:
                 return False
+            wait = deadline - now
+            if exited_at is not None:
+                wait = min(wait, exited_at + _DRAIN_AFTER_EXIT_S - now)
+            elif process is not None:
+                wait = min(wait, 0.05)  # poll the process: orphans may keep pipes open
             for key, _ in selector.select(max(wait, 0)):
                 if key.fileobj is control:
                     data = control.recv(65536)

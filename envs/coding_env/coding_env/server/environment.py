@@ -95,6 +95,7 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
         self.rubric = FunctionRubric(fraction_passed)
         self.workspace = Workspace(prefix="openenv-coding-")
         self.task: Task | None = None
+        TASKS.tasks  # noqa: B018 - loaded now, while a pooled worker warms up, not at reset
         self.step_timeout_s = 10.0
         self.max_steps: int | None = None
         self.done = False

@@ -84,6 +84,7 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         self.rubric = FunctionRubric(verdict)
         self.workspace = Workspace(prefix="openenv-terminal-")
         self.task: Task | None = None
+        TASKS.tasks  # noqa: B018 - loaded now, while a pooled worker warms up, not at reset
         self.step_timeout_s = 30.0
         self.max_steps: int | None = None
         self.done = False

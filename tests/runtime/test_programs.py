@@ -1,0 +1,272 @@
+"""Agent programs inside environments: Landlock, capped output, deadlines, interpreters."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from openenv.runtime import landlock
+from openenv.runtime.programs import (
+    CappedOutput,
+    Confinement,
+    Interpreter,
+    Workspace,
+    _without,
+    describe_exit,
+    readable_paths,
+    run_program,
+)
+
+needs_landlock = pytest.mark.skipif(landlock.abi_version() == 0, reason="no Landlock here")
+
+
+# -- CappedOutput -----------------------------------------------------------------------------
+
+
+def test_capped_output_keeps_everything_within_the_limit():
+    out = CappedOutput(100)
+    for chunk in (b"hello ", b"world"):
+        out.feed(chunk)
+    assert (out.text(), out.truncated, out.total) == ("hello world", False, 11)
+
+
+def test_capped_output_keeps_head_and_tail_and_marks_the_cut():
+    out = CappedOutput(10)
+    out.feed(b"0123456789")
+    assert not out.truncated
+    out.feed(b"abcdef")
+    assert out.truncated and out.total == 16
+    text = out.text()
+    assert text.startswith("01234") and text.endswith("bcdef")
+    assert "6 bytes of output dropped (limit 10 bytes)" in text
+
+
+def test_capped_output_decodes_leniently():
+    out = CappedOutput(100)
+    out.feed("é".encode()[:1] + b"\xff" + "ok".encode())
+    assert out.text().endswith("ok") and "\ufffd" in out.text()
+
+
+def test_capped_output_in_many_small_chunks_equals_one_big_one():
+    data = bytes(range(256)) * 40
+    one, many = CappedOutput(1000), CappedOutput(1000)
+    one.feed(data)
+    for i in range(0, len(data), 7):
+        many.feed(data[i : i + 7])
+    assert one.text() == many.text()
+
+
+# -- readable paths ---------------------------------------------------------------------------
+
+
+def test_without_opens_a_directory_entry_by_entry_around_hidden_paths(tmp_path):
+    for name in ("a/x", "a/secret/y", "b"):
+        (tmp_path / name).mkdir(parents=True)
+    hidden = {str(tmp_path / "a" / "secret")}
+    assert _without(str(tmp_path), hidden) == [str(tmp_path / "a" / "x"), str(tmp_path / "b")]
+    assert _without(str(tmp_path / "b"), hidden) == [str(tmp_path / "b")]
+    assert _without(str(tmp_path / "a" / "secret"), hidden) == []
+
+
+def test_readable_paths_include_python_and_leave_out_what_is_hidden():
+    paths = readable_paths()
+    assert "/usr" in paths and os.path.realpath(sys.base_prefix) in paths
+    assert "/etc/passwd" in paths and "/etc/shadow" not in paths and "/etc" not in paths
+    hidden = os.path.dirname(os.path.realpath(pytest.__file__))
+    assert not any(p == hidden or p.startswith(hidden + "/") for p in readable_paths([hidden]))
+
+
+# -- Confinement and run_program --------------------------------------------------------------
+
+
+@pytest.fixture
+def workspace():
+    ws = Workspace(prefix="openenv-test-")
+    yield ws
+    ws.remove()
+
+
+def confined(workspace: Workspace, **options) -> Confinement:
+    return Confinement(workspace=workspace.path, writable=[workspace.tmp], **options)
+
+
+def sh(workspace: Workspace, script: str, timeout_s: float = 10, **options):
+    return run_program(
+        ["/bin/sh", "-c", script], confinement=confined(workspace, **options), timeout_s=timeout_s
+    )
+
+
+def test_run_program_reports_output_and_exit_code(workspace):
+    result = sh(workspace, "echo out; echo err >&2; exit 3")
+    assert (result.stdout.text(), result.stderr.text(), result.exit_code) == ("out\n", "err\n", 3)
+    assert not result.timed_out and result.duration_s < 5
+
+
+def test_run_program_feeds_stdin(workspace):
+    result = run_program(
+        ["/bin/cat"], confinement=confined(workspace), timeout_s=5, stdin=b"piped"
+    )
+    assert result.stdout.text() == "piped"
+
+
+def test_run_program_runs_in_the_workspace_with_a_clean_environment(workspace, monkeypatch):
+    monkeypatch.setenv("SERVER_SECRET", "hunter2")
+    result = sh(workspace, "pwd; env | sort", environment={"EXTRA": "1"})
+    lines = result.stdout.text().splitlines()
+    assert lines[0] == workspace.path
+    names = {line.split("=", 1)[0] for line in lines[1:]}
+    assert "SERVER_SECRET" not in names and {"PATH", "HOME", "LANG", "TMPDIR", "EXTRA"} <= names
+
+
+def test_run_program_kills_the_whole_group_at_the_deadline(workspace):
+    started = time.monotonic()
+    result = sh(workspace, "sleep 60 & echo $!; sleep 60", timeout_s=0.5)
+    assert result.timed_out and time.monotonic() - started < 10
+    child = int(result.stdout.text())
+    time.sleep(0.1)
+    assert not _alive(child)
+
+
+def test_run_program_does_not_wait_for_orphans_holding_its_pipes(workspace):
+    started = time.monotonic()
+    result = sh(workspace, "(setsid sleep 5 &) ; echo done", timeout_s=30)
+    assert result.stdout.text() == "done\n" and not result.timed_out
+    assert time.monotonic() - started < 4
+
+
+def test_run_program_results_channel_is_separate_from_output(workspace):
+    result = run_program(
+        ["/bin/sh", "-c", "echo to-stdout; echo reported >&3"],
+        confinement=confined(workspace),
+        timeout_s=5,
+        results=True,
+    )
+    assert result.stdout.text() == "to-stdout\n" and result.results == b"reported\n"
+
+
+def test_memory_limit_applies(workspace):
+    code = "b = bytearray(600 * 2**20)"
+    result = run_program(
+        [sys.executable, "-S", "-c", code],
+        confinement=confined(workspace, memory_mb=256, landlock_required=False),
+        timeout_s=20,
+    )
+    assert result.exit_code != 0 and "MemoryError" in result.stderr.text()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in {"Z", "X"}
+    except OSError:
+        return False
+
+
+@needs_landlock
+def test_confinement_limits_reads_writes_and_tcp(workspace, tmp_path):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("host secret")
+    script = (
+        f"cat {outside} || echo no-read; echo x > {tmp_path}/new || echo no-write; "
+        f"echo y > {workspace.path}/mine && echo wrote; ls /usr/bin >/dev/null && echo usr-ok"
+    )
+    text = sh(workspace, script).stdout.text()
+    assert "host secret" not in text
+    assert "no-read" in text and "no-write" in text and "wrote" in text and "usr-ok" in text
+    connect = "import socket; socket.create_connection(('127.0.0.1', 9), timeout=2)"
+    result = run_program(
+        [sys.executable, "-S", "-c", connect], confinement=confined(workspace), timeout_s=10
+    )
+    assert "PermissionError" in result.stderr.text()
+
+
+@needs_landlock
+def test_confinement_hides_paths_beneath_readable_ones(workspace):
+    hidden = os.path.dirname(os.path.realpath(pytest.__file__))
+    script = f"ls {hidden} >/dev/null 2>&1 && echo visible || echo hidden"
+    assert sh(workspace, script, hidden=[hidden]).stdout.text() == "hidden\n"
+    assert sh(workspace, script).stdout.text() == "visible\n"
+
+
+def test_landlock_unavailable_is_refused_unless_allowed(monkeypatch):
+    monkeypatch.setattr(landlock, "abi_version", lambda: 0)
+    with pytest.raises(landlock.LandlockUnavailable):
+        landlock.confine(["/usr"])
+    assert landlock.confine(["/usr"], required=False) == 0
+
+
+# -- Interpreter ------------------------------------------------------------------------------
+
+
+def test_interpreter_answers_requests_and_keeps_state(workspace):
+    shell = Interpreter(["/bin/bash", "--norc"], confined(workspace))
+    try:
+        first = shell.request(stdin=b"X=41; echo hi; echo '1' >&3\n", timeout_s=5)
+        assert (first.reply, first.stdout.text()) == (b"1", "hi\n")
+        second = shell.request(stdin=b"echo $((X + 1)); echo '2' >&3\n", timeout_s=5)
+        assert (second.reply, second.stdout.text()) == (b"2", "42\n")
+        fields = second.output_fields()
+        assert fields["stdout"] == "42\n" and fields["stdout_truncated"] is False
+    finally:
+        shell.stop()
+
+
+def test_interpreter_timeout_kills_it(workspace):
+    shell = Interpreter(["/bin/bash", "--norc"], confined(workspace))
+    try:
+        exchange = shell.request(stdin=b"echo partial; sleep 60\n", timeout_s=0.5)
+        assert exchange.timed_out and exchange.reply is None and not shell.alive
+        assert exchange.stdout.text() == "partial\n"
+        again = shell.request(stdin=b"echo back >&3\n", timeout_s=5)  # starts a new one
+        assert again.reply == b"back"
+    finally:
+        shell.stop()
+
+
+def test_interpreter_death_is_reported_with_its_exit_status(workspace):
+    shell = Interpreter(["/bin/bash", "--norc"], confined(workspace))
+    try:
+        exchange = shell.request(stdin=b"exit 7\n", timeout_s=5)
+        assert (exchange.reply, exchange.exit_code, exchange.timed_out) == (None, 7, False)
+    finally:
+        shell.stop()
+
+
+def test_describe_exit():
+    assert describe_exit(3) == "exit status 3"
+    assert describe_exit(-9).startswith("killed by SIGKILL")
+    assert describe_exit(-15) == "killed by SIGTERM"
+    assert describe_exit(None) == "ended"
+
+
+def test_workspace_clear_and_remove():
+    ws = Workspace(prefix="openenv-test-")
+    (open(os.path.join(ws.path, "f"), "w")).close()
+    os.makedirs(os.path.join(ws.tmp, "d"))
+    os.chmod(ws.path, 0o755)
+    ws.clear()
+    assert os.listdir(ws.path) == [".tmp"] and os.listdir(ws.tmp) == []
+    ws.remove()
+    assert not os.path.exists(ws.path)
+
+
+def test_preexec_is_safe_in_a_threaded_process(workspace):
+    # Servers call it from worker threads; it must not import or allocate locks after fork.
+    import threading
+
+    results: list[int] = []
+
+    def start() -> None:
+        process = confined(workspace).popen(["/bin/true"], stdout=subprocess.DEVNULL)
+        results.append(process.wait(10))
+
+    threads = [threading.Thread(target=start) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert results == [0] * 8
