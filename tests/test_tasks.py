@@ -51,7 +51,7 @@ def test_duplicate_ids_and_invalid_tasks_are_refused(tmp_path):
     path = tmp_path / "t.yaml"
     path.write_text("- {id: a, prompt: x}\n- {id: a, prompt: y}\n")
     with pytest.raises(ValueError, match="'a' appears twice"):
-        TaskSet(Puzzle, path).tasks
+        TaskSet(Puzzle, path).ids()
     path.write_text("- {id: a}\n")
     with pytest.raises(ValidationError):
-        TaskSet(Puzzle, path).tasks
+        TaskSet(Puzzle, path).ids()
