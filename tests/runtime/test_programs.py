@@ -249,9 +249,10 @@ def test_workspace_clear_and_remove():
     os.makedirs(os.path.join(ws.tmp, "d"))
     os.chmod(ws.path, 0o755)
     ws.clear()
-    assert os.listdir(ws.path) == [".tmp"] and os.listdir(ws.tmp) == []
+    assert os.listdir(ws.path) == [] and os.listdir(ws.tmp) == []
+    assert not ws.tmp.startswith(ws.path)
     ws.remove()
-    assert not os.path.exists(ws.path)
+    assert not os.path.exists(ws.path) and not os.path.exists(ws.tmp)
 
 
 def test_preexec_is_safe_in_a_threaded_process(workspace):
@@ -270,3 +271,10 @@ def test_preexec_is_safe_in_a_threaded_process(workspace):
     for thread in threads:
         thread.join(30)
     assert results == [0] * 8
+
+
+def test_run_program_waits_for_a_program_that_closed_its_output(workspace):
+    result = sh(workspace, "exec >/dev/null 2>&1; sleep 0.3; exit 4")
+    assert (result.exit_code, result.timed_out) == (4, False)
+    late = sh(workspace, "exec >/dev/null 2>&1; sleep 60", timeout_s=0.5)
+    assert late.timed_out

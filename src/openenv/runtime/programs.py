@@ -124,10 +124,11 @@ class Workspace:
         if self.owned:
             import tempfile
 
-            self.path = tempfile.mkdtemp(prefix=prefix)
-            self.tmp = os.path.join(self.path, ".tmp")
+            self.root: str | None = tempfile.mkdtemp(prefix=prefix)
+            self.path = os.path.join(self.root, "workspace")
+            self.tmp = os.path.join(self.root, "tmp")
         else:
-            self.path, self.tmp = WORKSPACE, "/tmp"
+            self.root, self.path, self.tmp = None, WORKSPACE, "/tmp"
         self.clear()
 
     def clear(self) -> None:
@@ -135,13 +136,12 @@ class Workspace:
         for directory in (self.path, self.tmp):
             os.makedirs(directory, exist_ok=True)
             for entry in os.scandir(directory):
-                if entry.path != self.tmp:
-                    _remove(entry.path)
+                _remove(entry.path)
 
     def remove(self) -> None:
         """Delete the directories when this process made them."""
-        if self.owned:
-            _remove(self.path)
+        if self.root is not None:
+            _remove(self.root)
 
 
 def _remove(path: str) -> None:
@@ -336,7 +336,13 @@ def run_program(
         with contextlib.suppress(BrokenPipeError):
             process.stdin.write(stdin)
         process.stdin.close()
-        timed_out = not _collect(outputs, started + timeout_s, process)
+        deadline = started + timeout_s
+        timed_out = not _collect(outputs, deadline, process)
+        if not timed_out:  # its output ended; it may still be running (`exec >/dev/null`)
+            try:
+                process.wait(max(deadline - time.monotonic(), 0))
+            except subprocess.TimeoutExpired:
+                timed_out = True
     finally:
         kill_group(process)
         process.stdout.close()

@@ -197,11 +197,13 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         os.makedirs(self._home, exist_ok=True)
 
     def _run(self, command: str, limit: float) -> TerminalObservation:
-        # The command travels in a quoted here-document under a random delimiter, so
-        # no text in it can end it early; `eval` runs it in the shell itself (cd sticks).
+        # The command travels in a quoted here-document under a random delimiter, so no
+        # text in it can end it early; `read` and `eval` are builtins, so a shell that
+        # cannot fork any more (a fork bomb) still runs builtins, and `cd` sticks.
         delimiter = f"__OPENENV_END_{secrets.token_hex(8)}"
         script = (
-            f"eval \"$(cat <<'{delimiter}'\n{command}\n{delimiter}\n)\" </dev/null\n"
+            f"IFS= read -r -d '' __openenv_command <<'{delimiter}'\n{command}\n{delimiter}\n"
+            'eval "$__openenv_command" </dev/null\n'
             "printf '%s %s\\n' \"$?\" \"$PWD\" >&3\n"
         )
         exchange = self.shell.request(stdin=script.encode(), timeout_s=limit)
