@@ -192,11 +192,15 @@ def test_confinement_hides_paths_beneath_readable_ones(workspace):
     assert sh(workspace, script).stdout.text() == "visible\n"
 
 
-def test_landlock_unavailable_is_refused_unless_allowed(monkeypatch):
+def test_landlock_unavailable_is_refused_unless_allowed(monkeypatch, workspace):
     monkeypatch.setattr(landlock, "abi_version", lambda: 0)
     with pytest.raises(landlock.LandlockUnavailable):
         landlock.confine(["/usr"])
     assert landlock.confine(["/usr"], required=False) == 0
+    with pytest.raises(landlock.LandlockUnavailable, match="hidden files"):
+        confined(workspace).popen(["/bin/true"])
+    process = confined(workspace, landlock_required=False).popen(["/bin/true"])
+    assert process.wait(10) == 0
 
 
 # -- Interpreter ------------------------------------------------------------------------------

@@ -220,7 +220,16 @@ class Confinement:
     def popen(
         self, argv: Sequence[str], control_fd: int | None = None, **kwargs: Any
     ) -> subprocess.Popen[bytes]:
-        """Start ``argv`` confined, in a new session (``control_fd`` as its fd 3)."""
+        """Start ``argv`` confined, in a new session (``control_fd`` as its fd 3).
+
+        Raises :class:`~.landlock.LandlockUnavailable` up front (not from inside the
+        child) when Landlock is required and missing.
+        """
+        if self.landlock_required and landlock.abi_version() == 0:
+            raise landlock.LandlockUnavailable(
+                "this kernel has no Landlock (Linux 5.13+ with it enabled), which confines "
+                "agent programs away from the environment's hidden files; see docs/isolation.md"
+            )
         return subprocess.Popen(
             argv,
             cwd=kwargs.pop("cwd", self.workspace),
