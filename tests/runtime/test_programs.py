@@ -107,9 +107,7 @@ def test_run_program_reports_output_and_exit_code(workspace):
 
 
 def test_run_program_feeds_stdin(workspace):
-    result = run_program(
-        ["/bin/cat"], confinement=confined(workspace), timeout_s=5, stdin=b"piped"
-    )
+    result = run_program(["/bin/cat"], confinement=confined(workspace), timeout_s=5, stdin=b"piped")
     assert result.stdout.text() == "piped"
 
 

@@ -113,8 +113,9 @@ def test_bad_commands_give_an_observation_and_the_server_survives(client, base_u
 def test_an_enormous_command_is_an_error_frame(client):
     client.reset()
     with pytest.raises(EnvServerError) as raised:
-        client.step(TerminalAction.model_construct(command="x" * 200_000, timeout_s=None,
-                                                   evaluate=False))  # fmt: skip
+        client.step(
+            TerminalAction.model_construct(command="x" * 200_000, timeout_s=None, evaluate=False)
+        )
     assert raised.value.code == "VALIDATION_ERROR"
     assert command(client, "echo ok").stdout == "ok\n"
 

@@ -36,7 +36,7 @@ def test_free_mode(env):
 
 
 def test_the_shell_persists_cwd_variables_and_functions(env):
-    run(env, "mkdir -p a/b && cd a/b && GREETING=hello && greet() { echo \"$GREETING $1\"; }")
+    run(env, 'mkdir -p a/b && cd a/b && GREETING=hello && greet() { echo "$GREETING $1"; }')
     obs = run(env, "greet world; pwd")
     assert obs.stdout == f"hello world\n{env.workspace.path}/a/b\n"
     assert obs.cwd == f"{env.workspace.path}/a/b" == env.state.cwd
@@ -60,7 +60,7 @@ def test_git_and_coreutils_work(env):
 
 
 def test_commands_read_end_of_file(env):
-    obs = run(env, "cat; read line; echo \"status $?\"")
+    obs = run(env, 'cat; read line; echo "status $?"')
     assert obs.stdout == "status 1\n"
 
 

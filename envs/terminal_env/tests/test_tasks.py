@@ -83,7 +83,9 @@ def test_the_verifier_stays_hidden(env):
     for task in list(TASKS.tasks.values())[:8]:
         first = env.reset(task_id=task.id, seed=0)
         seen = first.model_dump_json()
-        seen += env.step(TerminalAction(command="ls -laR; cat TASK.md 2>/dev/null")).model_dump_json()
+        seen += env.step(
+            TerminalAction(command="ls -laR; cat TASK.md 2>/dev/null")
+        ).model_dump_json()
         seen += env.step(TerminalAction(evaluate=True)).model_dump_json()
         body = [line for line in task.verify.splitlines() if len(line.strip()) > 25]
         assert not any(line.strip() in seen for line in body), task.id
