@@ -17,8 +17,9 @@ Example::
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import yaml
 from pydantic import BaseModel
@@ -31,12 +32,26 @@ TaskT = TypeVar("TaskT", bound=BaseModel)
 class TaskSet(Generic[TaskT]):
     """The tasks of ``path`` (a YAML list of mappings), validated as ``model``.
 
-    Loaded on first use. Every task needs a unique ``id``.
+    Loaded on first use. Every task needs a unique ``id``. Tasks written in code
+    (with checkers as functions) use :meth:`of` instead.
     """
 
     def __init__(self, model: type[TaskT], path: Path) -> None:
         self.model = model
         self.path = Path(path)
+
+    @classmethod
+    def of(cls, tasks: Iterable[Any], id_of: Callable[[Any], str] = lambda t: t.id) -> TaskSet[Any]:
+        """A task set of objects made in code (tasks with checkers written as functions)."""
+        task_set: TaskSet[Any] = cls.__new__(cls)
+        task_set.model, task_set.path = object, Path("<code>")  # type: ignore[assignment]
+        by_id: dict[str, Any] = {}
+        for task in tasks:
+            if id_of(task) in by_id:
+                raise ValueError(f"task id {id_of(task)!r} appears twice")
+            by_id[id_of(task)] = task
+        task_set.__dict__["tasks"] = by_id  # fills the cached property
+        return task_set
 
     @functools.cached_property
     def tasks(self) -> dict[str, TaskT]:

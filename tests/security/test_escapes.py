@@ -475,7 +475,7 @@ def test_read_a_secret_from_the_servers_environment(sandbox: Served) -> None:
     assert_blocked(out)
     environ = out.split("environ ", 1)[1].splitlines()[0]
     assert set(eval(environ)) <= {"HOME", "PATH", "PYTHONDONTWRITEBYTECODE", "PWD", "LANG",
-                                  "LC_ALL", "TZ"}, environ  # fmt: skip
+                                  "LC_ALL", "TZ", "OPENENV_SANDBOX"}, environ  # fmt: skip
 
 
 # -- writing where we may not --------------------------------------------------------------

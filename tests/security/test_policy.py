@@ -96,7 +96,9 @@ def test_no_host_variable_reaches_the_sandbox(monkeypatch: pytest.MonkeyPatch) -
     result = sandboxed(SandboxPolicy(), "cat /proc/1/environ /proc/self/environ | tr '\\0' '\\n'")
     assert "hunter2" not in result.stdout
     names = {line.split("=", 1)[0] for line in result.stdout.splitlines() if line}
-    assert names <= {"HOME", "PATH", "PYTHONDONTWRITEBYTECODE", "PWD", "TZ", "LANG", "LC_ALL"}
+    assert names <= {
+        "HOME", "PATH", "PYTHONDONTWRITEBYTECODE", "PWD", "TZ", "LANG", "LC_ALL", "OPENENV_SANDBOX"
+    }  # fmt: skip
     assert "TZ" in names  # allowlisted
 
 

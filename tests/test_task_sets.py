@@ -55,3 +55,11 @@ def test_duplicate_ids_and_invalid_tasks_are_refused(tmp_path):
     path.write_text("- {id: a}\n")
     with pytest.raises(ValidationError):
         TaskSet(Puzzle, path).ids()
+
+
+def test_a_task_set_of_objects_made_in_code():
+    made = TaskSet.of([Puzzle(id="x", prompt="1"), Puzzle(id="y", prompt="2")])
+    assert made.ids() == ["x", "y"] and made["y"].prompt == "2"
+    assert made.choose(None, seed=3) in (made["x"], made["y"])
+    with pytest.raises(ValueError, match="appears twice"):
+        TaskSet.of([Puzzle(id="x", prompt="1"), Puzzle(id="x", prompt="2")])
