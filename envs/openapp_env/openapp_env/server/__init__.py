@@ -1,0 +1,1 @@
+"""Server side of OpenApp: the apps, the browser, the tasks."""
