@@ -1,0 +1,5 @@
+"""Server side of the Hangman environment."""
+
+from .environment import HangmanEnvironment
+
+__all__ = ["HangmanEnvironment"]

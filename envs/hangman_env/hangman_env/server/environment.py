@@ -1,0 +1,260 @@
+"""Hangman: find a word letter by letter before the lives run out.
+
+The game:
+
+* ``reset(seed=s)`` picks the word from ``words.txt`` (the same seed, the same
+  word); ``reset(word="rabbit")`` sets it.
+* Each step reads a guess from free text (:func:`hangman_env.game.read_guess`):
+  one letter, or the whole word.
+* A letter in the word shows every copy of it; a letter not in it costs a life.
+  A guess of the word (same length) wins if right and costs a life if wrong.
+* An **invalid message** (no letter or word in it, not letters a-z, a letter or
+  word tried before, a word of the wrong length) costs **no** life and shows
+  nothing: the observation carries ``error``. After ``max_invalid`` invalid
+  messages (default 5) the game ends, lost.
+* The game ends when every letter is shown (won), when the lives run out
+  (default 6), or as above; the last observation reveals ``word``. Stepping
+  after that changes nothing: ``error`` says the game is over, reward 0.0.
+
+Reward (``reward_mode``, a reset option):
+
+* ``"shaped"`` (default): ``progress_gain - 0.1 * invalid``, where ``progress`` is
+  1.0 once won, else 0.5 x the fraction of the word's letters shown. A won game's
+  return is 1.0 whatever the path; a lost one's is its partial progress (below
+  0.5), less 0.1 per invalid message.
+* ``"sparse"``: 1.0 on the step that wins, else 0.0.
+"""
+
+from __future__ import annotations
+
+import reprlib
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from openenv import Environment, EnvironmentMetadata, FunctionRubric, WeightedSum, tool
+
+from ..game import HIDDEN, InvalidGuess, RepeatedGuess, mask, read_guess, words
+from ..models import HangmanAction, HangmanObservation, HangmanState
+
+INVALID_PENALTY = 0.1
+PARTIAL_WEIGHT = 0.5
+
+RULES = (
+    "Let's play Hangman. Find the secret word{word}\n"
+    "Guess one letter at a time, or the whole word, in square brackets, like [e]. "
+    "If you write several, the last one counts.\n"
+    "A wrong letter or a wrong word costs a life; you have {lives} lives.\n"
+    "Invalid guesses (nothing to read, a letter or word tried before, a word of the wrong "
+    "length) cost no life, but after {max_invalid} of them the game ends."
+)
+
+
+def shaped_rubric() -> WeightedSum:
+    """``progress_gain - 0.1 * invalid``."""
+    return WeightedSum(
+        [
+            FunctionRubric(lambda action, obs: obs.progress_gain),
+            FunctionRubric(lambda action, obs: float(obs.invalid)),
+        ],
+        weights=[1.0, -INVALID_PENALTY],
+    )
+
+
+def sparse_rubric() -> FunctionRubric:
+    """1.0 on the step that wins."""
+    return FunctionRubric(lambda action, obs: 1.0 if obs.won else 0.0)
+
+
+class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanState]):
+    """Hangman from free text. See the module docstring.
+
+    Example::
+
+        env = HangmanEnvironment()
+        env.reset(word="rabbit")
+        obs = env.step(HangmanAction(message="Is there a [b]?"))
+        obs.pattern, obs.revealed, obs.lives_left    # '__bb__', 2, 6
+    """
+
+    action_type = HangmanAction
+    observation_type = HangmanObservation
+    state_type = HangmanState
+    metadata = EnvironmentMetadata(
+        name="hangman_env",
+        description="Hangman from free text: guess letters or the word before 6 lives run out.",
+        version="0.1.0",
+        author="OpenEnv developers",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.word = ""
+        self.progress = 0.0
+
+    def reset(
+        self,
+        seed: int | None = None,
+        episode_id: str | None = None,
+        word: Annotated[str, Field(pattern=r"^[A-Za-z]{2,30}$")] | None = None,
+        lives: Annotated[int, Field(ge=1, le=26)] = 6,
+        max_invalid: Annotated[int, Field(ge=1, le=100)] = 5,
+        reward_mode: Literal["shaped", "sparse"] = "shaped",
+    ) -> HangmanObservation:
+        """Start a game: ``word`` if given (2 to 30 letters), else one picked by the seed."""
+        if word is not None and not (2 <= len(word) <= 30 and word.isascii() and word.isalpha()):
+            raise ValueError(f"word must be 2 to 30 letters a-z, not {word!r}")
+        if not 1 <= lives <= 26 or not 1 <= max_invalid <= 100:
+            raise ValueError("lives must be in 1..26 and max_invalid in 1..100")
+        if reward_mode not in ("shaped", "sparse"):
+            raise ValueError(f"reward_mode must be 'shaped' or 'sparse', not {reward_mode!r}")
+        self.rubric = shaped_rubric() if reward_mode == "shaped" else sparse_rubric()
+        self.begin_episode(seed, episode_id)
+        self.word = word.lower() if word else self.rng.choice(words())
+        self.progress = 0.0
+        state = self.state
+        state.lives_left = state.max_lives = lives
+        state.max_invalid = max_invalid
+        state.reward_mode = reward_mode
+        return self._observe(prompt=self.rules())
+
+    def step(self, action: HangmanAction, timeout_s: float | None = None) -> HangmanObservation:
+        state = self.state
+        if state.game_over:
+            obs = self._observe(
+                prompt=f"The game is over (the word was {self.word.upper()}); reset to play again.",
+                error="the game is over; reset to play again",
+                invalid=True,
+            )
+            obs.reward = 0.0
+            return obs
+        state.step_count += 1
+        try:
+            guess = read_guess(action.message)
+            self._check(guess)
+        except InvalidGuess as exc:
+            state.invalid_count += 1
+            state.game_over = state.invalid_count >= state.max_invalid
+            repeated = isinstance(exc, RepeatedGuess)
+            obs = self._observe(error=str(exc), invalid=True, repeated=repeated)
+            return self.apply_rubric(action, obs)
+
+        shown_before = self._shown()
+        if len(guess) == 1:
+            state.guessed_letters = sorted({*state.guessed_letters, guess})
+            correct = guess in self.word
+        else:
+            correct = guess == self.word
+            if not correct:
+                state.wrong_words.append(guess)
+        if not correct:
+            state.lives_left -= 1
+        shown = len(self.word) if correct and len(guess) > 1 else self._shown()
+        state.won = shown == len(self.word)
+        state.game_over = state.won or state.lives_left == 0
+        before = self.progress
+        self.progress = 1.0 if state.won else PARTIAL_WEIGHT * shown / len(self.word)
+        obs = self._observe(
+            guess=guess,
+            kind="letter" if len(guess) == 1 else "word",
+            correct=correct,
+            revealed=shown - shown_before,
+            progress_gain=self.progress - before,
+        )
+        return self.apply_rubric(action, obs)
+
+    async def step_async(
+        self, action: HangmanAction, timeout_s: float | None = None
+    ) -> HangmanObservation:
+        return self.step(action, timeout_s)  # never blocks: run on the server's event loop
+
+    @tool
+    def rules(self) -> str:
+        """The rules of this game, as the first observation's prompt states them."""
+        state = self.state
+        blank = " ".join(mask(self.word, ()))
+        word = f" ({len(self.word)} letters).\nWord: {blank}" if self.word else "."
+        return RULES.format(
+            word=word,
+            lives=state.max_lives,
+            max_invalid=state.max_invalid,
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _check(self, guess: str) -> None:
+        """:class:`InvalidGuess` for a guess that cannot count (see the module docstring)."""
+        if len(guess) == 1:
+            if guess in self.state.guessed_letters:
+                raise RepeatedGuess(f"the letter {guess.upper()} was tried before")
+        elif len(guess) != len(self.word):
+            raise InvalidGuess(
+                f"{reprlib.repr(guess.upper())} has {len(guess)} letters; "
+                f"the word has {len(self.word)}"
+            )
+        elif guess in self.state.wrong_words:
+            raise RepeatedGuess(f"the word {guess.upper()} was tried before")
+
+    def _shown(self) -> int:
+        """How many of the word's letters are shown."""
+        return sum(c != HIDDEN for c in self._pattern())
+
+    def _pattern(self) -> str:
+        if self.state.won:
+            return self.word
+        return mask(self.word, self.state.guessed_letters)
+
+    def _observe(self, prompt: str | None = None, **fields: Any) -> HangmanObservation:
+        state = self.state
+        obs = HangmanObservation(
+            pattern=self._pattern(),
+            guessed_letters=list(state.guessed_letters),
+            wrong_letters=[c for c in state.guessed_letters if c not in self.word],
+            wrong_words=list(state.wrong_words),
+            lives_left=state.lives_left,
+            max_lives=state.max_lives,
+            invalid_left=state.max_invalid - state.invalid_count,
+            won=state.won,
+            progress=self.progress,
+            done=state.game_over,
+            word=self.word if state.game_over else None,
+            **fields,
+        )
+        obs.prompt = prompt if prompt is not None else self._describe(obs)
+        return obs
+
+    def _describe(self, obs: HangmanObservation) -> str:
+        """The observation in words, for an LLM."""
+        lines: list[str] = []
+        if obs.error:
+            lines.append(f"Invalid guess: {obs.error}.")
+            if not obs.done:
+                lines.append(
+                    f"That cost no life; {obs.invalid_left} more invalid "
+                    f"{'guess ends' if obs.invalid_left == 1 else 'guesses end'} the game."
+                )
+        elif obs.kind == "letter":
+            verdict = f"yes, {obs.revealed} of them" if obs.revealed > 1 else "yes"
+            lines.append(
+                f"You guessed {obs.guess.upper()}: {verdict if obs.correct else 'not in the word'}."
+            )
+        else:
+            lines.append(
+                f"You guessed {obs.guess.upper()}: {'right' if obs.correct else 'not the word'}."
+            )
+        lines.append(f"Word: {' '.join(obs.pattern.upper())}")
+        lines.append(f"Tried letters: {' '.join(obs.guessed_letters).upper() or '-'}")
+        wrong = " ".join(obs.wrong_letters).upper() or "-"
+        if obs.wrong_words:
+            wrong += f"  (wrong words: {', '.join(obs.wrong_words).upper()})"
+        lines.append(f"Wrong: {wrong}")
+        if obs.won:
+            lines.append(f"You won with {obs.lives_left} of {obs.max_lives} lives left!")
+        elif obs.done:
+            lines.append(f"Game over: the word was {self.word.upper()}.")
+        else:
+            lines.append(
+                f"Lives left: {obs.lives_left} of {obs.max_lives}. "
+                "Reply with a letter or the word in square brackets."
+            )
+        return "\n".join(lines)

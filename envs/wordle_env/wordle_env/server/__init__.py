@@ -1,0 +1,5 @@
+"""Server side of the Wordle environment."""
+
+from .environment import WordleEnvironment
+
+__all__ = ["WordleEnvironment"]
