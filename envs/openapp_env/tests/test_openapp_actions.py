@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 from openapp_env import OpenAppAction
-from pydantic import ValidationError
-
 from openapp_env.server.actions import Command, InvalidAction, from_action, parse
+from pydantic import ValidationError
 
 
 @pytest.mark.parametrize(

@@ -111,6 +111,7 @@ def run_scenario(
     advance: Callable[[], None],
     *,
     required: bool = False,
+    artifacts: Path | None = None,
 ) -> ScenarioResult:
     """Serve ``chosen.env`` in-process and play ``episodes`` episodes over one WebSocket session.
 
@@ -139,7 +140,7 @@ def run_scenario(
         with BackgroundServer(app) as server:
             with client_class(base_url=server.url) as client:
                 for index in range(episodes):
-                    episode = Episode()
+                    episode = Episode(artifacts=artifacts if index == 0 else None)
                     chosen.play(client, derive_seed(seed, chosen.seed_name, index), episode)
                     result.episodes.append(episode)
                     advance()
@@ -196,6 +197,12 @@ def demo(
     json_path: Annotated[
         Path | None, typer.Option("--json", help="Also write the summary as JSON to this file.")
     ] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="Where scenarios save what they show (e.g. screenshots of a solved task)."
+        ),
+    ] = Path("openenv-demo"),
 ) -> None:
     """Run episodes on every demo environment over real WebSockets and summarise them.
 
@@ -225,6 +232,7 @@ def demo(
                     seed,
                     lambda task=task: progress.advance(task),
                     required=bool(env),
+                    artifacts=out / _slug(item.name),
                 )
             )
     wall_s = time.perf_counter() - started
@@ -232,6 +240,11 @@ def demo(
     sessions = session_table(results)
     if sessions is not None:
         console.print(sessions)
+    for item in chosen:
+        saved = out / _slug(item.name)
+        if saved.is_dir() and any(saved.iterdir()):
+            count = sum(1 for _ in saved.iterdir())
+            console.print(f"{item.name}: {count} files saved in {saved}/", soft_wrap=True)
     failed = [r for r in results if r.error is not None]
     steps = sum(r.steps for r in results)
     done = sum(len(r.episodes) for r in results)

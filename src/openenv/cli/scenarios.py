@@ -18,6 +18,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -31,6 +32,8 @@ class Episode:
 
     rewards: list[float] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
+    artifacts: Path | None = None
+    """Where this episode may save files (screenshots); set for each scenario's first episode."""
 
     def step(self, client: Any, action: Any) -> Any:
         """``client.step(action)``, timed; the reward is recorded (``None`` counts as 0)."""
@@ -165,3 +168,33 @@ def play_terminal(client: Any, seed: int, episode: Episode) -> None:
     result = episode.step(client, TerminalAction(evaluate=True))
     if result.reward != 1.0 or not result.done:
         raise DemoCheckFailed(f"{task.id}: reward {result.reward} after the known solution")
+
+
+@scenario("openapp", env="openapp_env", client="openapp_env:OpenAppEnv")
+def play_openapp(client: Any, seed: int, episode: Episode) -> None:
+    """A task picked by the seed, solved through browser actions only (reward 1.0).
+
+    The first episode saves a screenshot per step as PNG files (``--out``).
+    """
+    import base64
+
+    from openapp_env import OpenAppAction
+    from openapp_env.server.environment import TASKS, prepare
+
+    result = client.reset(seed=seed)
+    task = TASKS[result.observation.task_id]
+    db, params = prepare(task, seed)
+    db.close()
+    shots = [result.observation.screenshot]
+    for text in task.solution(params):
+        result = episode.step(client, OpenAppAction(action=text))
+        if result.observation.last_action_error:
+            raise DemoCheckFailed(f"{task.id}: {text}: {result.observation.last_action_error}")
+        shots.append(result.observation.screenshot)
+    if result.reward != 1.0 or not result.done:
+        raise DemoCheckFailed(f"{task.id}: reward {result.reward} after its known solution")
+    if episode.artifacts is not None:
+        episode.artifacts.mkdir(parents=True, exist_ok=True)
+        for number, shot in enumerate(s for s in shots if s):
+            path = episode.artifacts / f"{task.id}-{number:02d}.png"
+            path.write_bytes(base64.b64decode(shot))

@@ -22,7 +22,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from playwright.async_api import Browser, BrowserContext, Playwright, Route, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    Request,
+    Route,
+    async_playwright,
+)
 
 APP_ORIGIN = "http://openapp.local"
 CHROMIUM_ARGS = (
@@ -107,11 +115,65 @@ class BrowserHost:
             self._playwright = None
 
 
-async def serve_apps(context: BrowserContext, app: Any) -> None:
-    """Answer ``context``'s requests to the apps with ``app``; refuse every other URL."""
+class Activity:
+    """What a context is still doing: app requests in flight, page loads under way.
+
+    An action can start a page load a moment after it returns (a ``change`` handler
+    that submits a form); :meth:`settle` waits for such work before observing.
+    """
+
+    QUIET_S = 0.03
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.navigating = 0
+        self.last_done = 0.0
+
+    def watch(self, page: Page) -> None:
+        """Count ``page``'s main-frame loads from their request to their ``load``."""
+
+        def started(request: Request) -> None:
+            if request.is_navigation_request() and request.frame == page.main_frame:
+                self.navigating += 1
+
+        def ended(*_: object) -> None:
+            self.navigating = 0
+
+        page.on("request", started)
+        page.on("load", ended)
+        page.on("requestfailed", ended)
+
+    async def settle(self, page: Page, timeout_s: float) -> None:
+        """Wait until nothing has happened for a moment, then for the page's load."""
+        loop = asyncio.get_running_loop()
+        await asyncio.sleep(self.QUIET_S)  # let the action's own event handlers start
+        deadline = loop.time() + timeout_s
+        while loop.time() < deadline:
+            quiet = loop.time() - self.last_done > self.QUIET_S
+            if self.in_flight == 0 and self.navigating == 0 and quiet:
+                break
+            await asyncio.sleep(0.01)
+        remaining = max(deadline - loop.time(), 0.1)
+        await page.wait_for_load_state("load", timeout=remaining * 1000)
+
+
+async def serve_apps(context: BrowserContext, app: Any) -> Activity:
+    """Answer ``context``'s requests to the apps with ``app``; refuse every other URL.
+
+    Returns the context's :class:`Activity` (pages still need :meth:`Activity.watch`).
+    """
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=APP_ORIGIN)
+    activity = Activity()
 
     async def handle(route: Route) -> None:
+        activity.in_flight += 1
+        try:
+            await answer(route)
+        finally:
+            activity.in_flight -= 1
+            activity.last_done = asyncio.get_running_loop().time()
+
+    async def answer(route: Route) -> None:
         request = route.request
         parts = urlsplit(request.url)
         if f"{parts.scheme}://{parts.netloc}" != APP_ORIGIN:
@@ -140,6 +202,7 @@ async def serve_apps(context: BrowserContext, app: Any) -> None:
         await route.fulfill(status=response.status_code, content_type=content_type, body=body)
 
     await context.route("**/*", handle)
+    return activity
 
 
 def _with_url(html: bytes, path: str) -> bytes:

@@ -40,13 +40,26 @@ from openenv.tasks import TaskSet
 from ..models import OpenAppAction, OpenAppObservation, OpenAppState
 from .actions import Command, InvalidAction, from_action
 from .apps import TODAY_FOR, create_web_app, seed_database
-from .browser import APP_ORIGIN, BrowserHost, serve_apps
+from .browser import APP_ORIGIN, Activity, BrowserHost, serve_apps
 from .tasks import TASKS as TASKS_BY_ID
 from .tasks import Task
 
 TASKS = TaskSet.of(TASKS_BY_ID.values())
 OBSERVE_JS = (Path(__file__).parent / "observe.js").read_text(encoding="utf-8")
 OBSERVE_TIMEOUT_S = 5.0
+
+
+def prepare(task: Task | None, seed: int) -> tuple[sqlite3.Connection, dict[str, Any]]:
+    """An episode's database and its task's parameters, both from ``seed``.
+
+    Scripted agents (tests, the demo) call it too: the same seed gives them the
+    parameters the environment holds (the names and values the goal mentions).
+    """
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    seed_database(db, seed)
+    params = task.setup(db, random.Random(derive_seed(seed, "task"))) if task else {}
+    db.commit()
+    return db, params
 
 
 class TaskSolved(Rubric):
@@ -86,6 +99,7 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         self.max_steps = 30
         self.action_timeout_s = 5.0
         self.dialogs: list[str] = []
+        self.activity = Activity()
 
     # -- the API -----------------------------------------------------------------
 
@@ -115,15 +129,11 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         self.max_steps = max_steps
         self.action_timeout_s = action_timeout_s
         await self._close_episode()
-        self.db = sqlite3.connect(":memory:", check_same_thread=False)
-        seed_database(self.db, self.seed or 0)
-        if self.task is not None:
-            self.params = self.task.setup(self.db, random.Random(derive_seed(self.seed or 0, "task")))
-        self.db.commit()
+        self.db, self.params = prepare(self.task, self.seed or 0)
         app = create_web_app(self.db, TODAY_FOR(self.seed or 0))
         self.context = await BrowserHost.current().new_context(viewport_width, viewport_height)
+        self.activity = await serve_apps(self.context, app)
         self.context.on("page", self._watch)
-        await serve_apps(self.context, app)
         self.page = await self.context.new_page()
         self.dialogs = []
         self.state.task_id = self.task.id if self.task else None
@@ -171,6 +181,7 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
 
     def _watch(self, page: Page) -> None:
         page.on("dialog", self._accept)
+        self.activity.watch(page)
 
     async def _accept(self, dialog: Dialog) -> None:
         self.dialogs.append(f"{dialog.type}: {dialog.message}")
@@ -205,7 +216,7 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
                     await page.keyboard.type(command.text or "")
             else:
                 await self._on_element(page, command, timeout_ms)
-            await page.wait_for_load_state("domcontentloaded", timeout=timeout_ms)
+            await self.activity.settle(page, timeout_s)
         except InvalidAction as exc:
             return str(exc)
         except PlaywrightError as exc:

@@ -27,7 +27,9 @@
   const NAMED_BY_CONTENT = new Set(["link", "button", "heading", "option", "LabelText", "cell",
     "columnheader", "tab", "menuitem", "checkbox", "radio", "img"]);
   const clip = (s, n = 120) => (s.length > n ? s.slice(0, n - 1) + "…" : s);
-  const squash = (s) => (s || "").replace(/\s+/g, " ").trim();
+  const squash = (s) => (typeof s === "string" ? s : "").replace(/\s+/g, " ").trim();
+  // Attributes, not properties: a form's .name or .title can be one of its inputs.
+  const attr = (el, name) => el.getAttribute(name) || "";
 
   function role(el) {
     if (el.getAttribute("role")) return el.getAttribute("role");
@@ -45,15 +47,15 @@
     if (el.closest("label") && ["INPUT", "SELECT", "TEXTAREA"].includes(el.tagName)) {
       return squash(el.closest("label").innerText);
     }
-    if (el.tagName === "IMG") return squash(el.alt);
+    if (el.tagName === "IMG") return squash(attr(el, "alt"));
     if (["INPUT", "TEXTAREA"].includes(el.tagName)) {
-      return squash(el.placeholder || el.title || el.name);
+      return squash(attr(el, "placeholder") || attr(el, "title") || attr(el, "name"));
     }
-    if (el.tagName === "SELECT") return squash(el.title || el.name);
+    if (el.tagName === "SELECT") return squash(attr(el, "title") || attr(el, "name"));
     // Containers (main, list, form, region ...) are named only by aria-label: their text
     // is listed below them, not repeated in their name.
-    if (!NAMED_BY_CONTENT.has(role(el))) return squash(el.title);
-    return squash(el.innerText || el.title);
+    if (!NAMED_BY_CONTENT.has(role(el))) return squash(attr(el, "title"));
+    return squash(el.innerText || attr(el, "title"));
   }
   function visible(el) {
     if (el.getAttribute("aria-hidden") === "true" || el.hidden) return false;

@@ -1,0 +1,196 @@
+"""OpenApp in-process: the real browser, observations, bad input, isolation between sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import struct
+
+import pytest
+import pytest_asyncio
+from openapp_env import OpenAppAction
+from openapp_env.server import environment as environment_module
+from openapp_env.server.browser import BrowserUnavailable, chromium_path
+from openapp_env.server.environment import OpenAppEnvironment
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+
+def _chromium_missing() -> str | None:
+    try:
+        chromium_path()
+    except BrowserUnavailable as exc:
+        return str(exc)
+    return None
+
+
+pytestmark = [
+    pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chromium_missing())),
+    pytest.mark.asyncio(loop_scope="module"),  # one Chromium for the module
+]
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def env():
+    environment = OpenAppEnvironment()
+    yield environment
+    await environment.close_async()
+
+
+def act(**fields) -> OpenAppAction:
+    return OpenAppAction(**fields)
+
+
+def png_size(b64: str) -> tuple[int, int]:
+    data = base64.b64decode(b64)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    return struct.unpack(">II", data[16:24])
+
+
+async def test_the_quick_start_flow(env):
+    first = await env.reset_async(seed=3)
+    assert first.task_id and first.goal and first.reward == 0.0
+    await env.step_async(act(action_type="goto", url="/calendar"))
+    await env.step_async(act(action_type="click", bid="add-event"))
+    result = await env.step_async(act(action_type="fill", bid="title", text="Meeting"))
+    assert result.last_action_error == ""
+    assert 'value="Meeting"' in result.axtree_txt or "Meeting" in result.axtree_txt
+    assert png_size(result.screenshot) == (1024, 768)
+    assert result.reward in (0.0, 1.0)
+
+
+async def test_observation_has_bids_tree_html_and_pages(env):
+    obs = await env.reset_async(seed=1, free=True)
+    assert obs.reward is None and obs.goal == "" and obs.task_id is None
+    assert obs.url == "http://openapp.local/"
+    assert "[nav-calendar] link" in obs.axtree_txt
+    assert (
+        'bid="nav-calendar"' in obs.html and "<script" not in obs.html and "<style" not in obs.html
+    )
+    assert obs.open_pages_urls == [obs.url] and obs.active_page_index == 0
+    numbered = [line for line in obs.axtree_txt.splitlines() if line.strip().startswith("[1")]
+    assert numbered, "elements without a semantic bid get numbers"
+
+
+async def test_browsergym_strings_and_automatic_bids(env):
+    obs = await env.reset_async(seed=1, free=True)
+    await env.step_async(act(action="click('nav-todo')"))
+    obs = await env.step_async(act(action="noop()"))
+    assert obs.url.endswith("/todo")
+    number = next(
+        line.split("]")[0].strip().lstrip("[")
+        for line in obs.axtree_txt.splitlines()
+        if line.strip().startswith("[") and line.split("]")[0].strip("[ ").isdigit()
+    )
+    after = await env.step_async(act(action=f"hover('{number}')"))
+    assert after.last_action_error == ""
+
+
+async def test_screenshots_can_be_switched_off_and_resized(env):
+    obs = await env.reset_async(seed=1, free=True, screenshot=False)
+    assert obs.screenshot is None
+    obs = await env.reset_async(seed=1, free=True, viewport_width=640, viewport_height=480)
+    assert png_size(obs.screenshot) == (640, 480)
+
+
+@pytest.mark.parametrize(
+    ("action", "error"),
+    [
+        (act(action_type="click", bid="no-such-bid"), "no element with bid 'no-such-bid'"),
+        (act(action_type="goto", url="https://example.com/"), "blocked"),
+        (act(action_type="goto", url="http://[::1"), "malformed URL"),
+        (act(action_type="goto", url="file:///etc/passwd"), "blocked"),
+        (act(action="teleport('x')"), "unknown action 'teleport'"),
+        (act(action="click("), "not an action"),
+        (act(action_type="fill", bid="nav-todo", text="x"), "fill('nav-todo', 'x') failed"),
+    ],
+)
+async def test_bad_actions_set_last_action_error_and_the_episode_goes_on(env, action, error):
+    await env.reset_async(seed=2, free=True, action_timeout_s=3.0)
+    obs = await env.step_async(action)
+    assert error in obs.last_action_error
+    assert obs.done is False
+    ok = await env.step_async(act(action_type="goto", url="/notes"))
+    assert ok.last_action_error == "" and ok.url.endswith("/notes")
+
+
+async def test_links_to_other_hosts_are_blocked_inside_pages(env):
+    await env.reset_async(seed=2, free=True)
+    page = env.page
+    await page.set_content('<a bid="out" href="https://example.com/">out</a>')
+    obs = await env.step_async(act(action_type="click", bid="out"))
+    assert "example.com" not in obs.url
+    assert all("example.com" not in url for url in obs.open_pages_urls)
+
+
+async def test_javascript_dialogs_are_accepted_and_reported(env):
+    await env.reset_async(seed=2, free=True)
+    await env.page.set_content(
+        "<button bid='ask' onclick=\"document.title = confirm('Really?') ? 'yes' : 'no'\">"
+        "x</button>"
+    )
+    obs = await env.step_async(act(action_type="click", bid="ask"))
+    assert obs.dialogs == ["confirm: Really?"] and obs.last_action_error == ""
+    assert await env.page.title() == "yes"
+
+
+async def test_slow_pages_time_out_into_last_action_error(env, monkeypatch):
+    original = environment_module.create_web_app
+
+    def with_a_slow_page(db, today):
+        app = original(db, today)
+
+        async def slow(request):
+            await asyncio.sleep(5)
+            return HTMLResponse("<p>late</p>")
+
+        app.router.routes.insert(0, Route("/slow", slow))
+        return app
+
+    monkeypatch.setattr(environment_module, "create_web_app", with_a_slow_page)
+    await env.reset_async(seed=2, free=True, action_timeout_s=0.5)
+    obs = await env.step_async(act(action_type="goto", url="/slow"))
+    assert "timed out" in obs.last_action_error
+    ok = await env.step_async(act(action_type="goto", url="/todo"))
+    assert ok.last_action_error == "" and ok.url.endswith("/todo")
+
+
+async def test_sessions_do_not_see_each_others_data():
+    first, second = OpenAppEnvironment(), OpenAppEnvironment()
+    try:
+        await first.reset_async(seed=5, free=True)
+        await second.reset_async(seed=5, free=True)
+        await first.step_async(act(action_type="goto", url="/todo"))
+        await first.step_async(act(action_type="fill", bid="new-todo", text="zebra-unique-item"))
+        mine = await first.step_async(act(action_type="click", bid="add-todo"))
+        assert "zebra-unique-item" in mine.axtree_txt
+        theirs = await second.step_async(act(action_type="goto", url="/todo"))
+        assert "zebra-unique-item" not in theirs.axtree_txt
+        assert first.db is not second.db and first.context is not second.context
+    finally:
+        await first.close_async()
+        await second.close_async()
+
+
+async def test_the_seed_decides_the_initial_state(env):
+    async def home(seed: int) -> str:
+        return (await env.reset_async(seed=seed, free=True, screenshot=False)).axtree_txt
+
+    assert await home(7) == await home(7)
+    assert await home(7) != await home(8)
+
+
+async def test_reset_restores_the_initial_state(env):
+    await env.reset_async(seed=9, free=True)
+    await env.step_async(act(action_type="goto", url="/todo"))
+    await env.step_async(act(action_type="fill", bid="new-todo", text="temporary-item"))
+    await env.step_async(act(action_type="click", bid="add-todo"))
+    await env.reset_async(seed=9, free=True)
+    obs = await env.step_async(act(action_type="goto", url="/todo"))
+    assert "temporary-item" not in obs.axtree_txt
+
+
+async def test_step_before_reset_is_an_error():
+    fresh = OpenAppEnvironment()
+    with pytest.raises(ValueError, match="reset first"):
+        await fresh.step_async(act(action="noop()"))
