@@ -70,15 +70,18 @@ def test_quick_run_against_our_servers(tmp_path: Path) -> None:
         figures = report["figures"][name]
         for key in ("print_p50", "print_p99", "print_cpu", "compute_p50", "compute_x_plain"):
             assert figures[key] is not None and figures[key] >= 0, key
-        assert figures["held"] == 3 and figures["held_pss"] > 0
+        assert figures["held"] == 3 and figures["at_pss"] > 0 and figures["per_session_pss"] > 0
 
     # A sandboxed session is more processes (bwrap, the worker, its kernel) than one in-process.
     sandboxed = report["servers"]["ours"]["ladder"][0]["processes"]
     assert sandboxed > report["servers"]["ours-none"]["ladder"][0]["processes"]
 
+    assert report["common_level"] == 3
     target = report["target"]
     assert target["value"] == report["figures"]["ours"]["print_p50"]
     assert target["passed"] in (True, False)
     markdown = markdown_path.read_text()
     assert markdown.startswith("| measure | ours | ours-none |\n")
+    assert "| with 3 sessions: print(1) step p50 (ms) |" in markdown
+    assert "| server | 3 sessions |" in markdown
     assert render_markdown(report) == markdown
