@@ -1,0 +1,195 @@
+"""Chess against the built-in engine (:mod:`.engine`), with python-chess keeping the rules.
+
+::
+
+    env = ChessEnvironment()
+    obs = env.reset(seed=1, level=1, color="white")
+    obs = env.step(ChessAction(move="e4"))     # the engine replies at once
+    obs.board, obs.fen, obs.legal_moves, obs.last_move_san
+
+* **Moves**: UCI (``e2e4``, ``e7e8q``) or SAN (``e4``, ``exd5``, ``O-O``, ``e8=Q``).
+* **Illegal or unparseable moves** raise ``ValueError`` (over the wire: an error frame);
+  the position is left as it was and the session goes on. So does a move after the end.
+* **Reward**: 0 on every step until the game ends, then +1 (agent won), -1 (lost) or 0
+  (draw).
+* **The end**: checkmate, stalemate, insufficient material; and draws by the fifty-move
+  rule (100 half-moves without a capture or a pawn move) and threefold repetition (the
+  position on the board for the third time), which end the game at once, as if claimed;
+  or ``max_plies`` half-moves in all (a draw, ``termination="max_plies"``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Literal
+
+import chess
+from pydantic import Field
+
+from openenv import Environment, EnvironmentMetadata, derive_seed
+
+from ..models import ChessAction, ChessObservation, ChessState
+from .engine import Engine
+
+COLORS = {"white": chess.WHITE, "black": chess.BLACK}
+
+
+def render(board: chess.Board) -> str:
+    """The board as ASCII, white at the bottom, ranks and files labelled."""
+    rows = str(board).splitlines()
+    lines = [f"{8 - i} {row}" for i, row in enumerate(rows)]
+    return "\n".join([*lines, "  a b c d e f g h"])
+
+
+def parse_move(board: chess.Board, text: str) -> chess.Move:
+    """The legal move that ``text`` (UCI or SAN) names; ``ValueError`` if none."""
+    text = text.strip()
+    try:
+        move = chess.Move.from_uci(text)
+    except ValueError:
+        move = None
+    if move is not None and move in board.legal_moves:
+        return move
+    try:
+        move = board.parse_san(text)
+    except ValueError:
+        move = None
+    if move and move in board.legal_moves:  # parse_san takes "--" and "0000" as null moves
+        return move
+    legal = " ".join(m.uci() for m in board.legal_moves)
+    raise ValueError(f"illegal move {text!r} in {board.fen()}; legal moves (UCI): {legal}")
+
+
+class ChessEnvironment(Environment[ChessAction, ChessObservation, ChessState]):
+    """One game of chess per episode; the agent plays ``color``, the engine the other side.
+
+    Reset options: ``level`` (0-3), ``color`` (``white``, ``black`` or ``random``, drawn
+    from the seed), ``fen`` (a start position), ``max_plies``.
+    """
+
+    action_type = ChessAction
+    observation_type = ChessObservation
+    state_type = ChessState
+    metadata = EnvironmentMetadata(
+        name="chess_env",
+        description="Chess against a built-in engine (levels 0-3); moves in UCI or SAN; "
+        "reward +1/0/-1 at the end.",
+        version="0.1.0",
+        author="OpenEnv developers",
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.board = chess.Board()
+        self.engine = Engine(level=1, seed=0)
+        self.agent_color: chess.Color = chess.WHITE
+        self.max_plies = 400
+        self._last: tuple[str, str] | None = None
+        self._over: tuple[str, str] | None = None  # (result, termination)
+
+    def reset(
+        self,
+        seed: int | None = None,
+        episode_id: str | None = None,
+        level: Annotated[int, Field(ge=0, le=3)] = 1,
+        color: Literal["white", "black", "random"] = "white",
+        fen: Annotated[str, Field(max_length=100)] | None = None,
+        max_plies: Annotated[int, Field(ge=1, le=2000)] = 400,
+    ) -> ChessObservation:
+        """Set up the board; when the engine has the move, it plays first."""
+        try:
+            board = chess.Board(fen) if fen else chess.Board()
+        except ValueError as exc:
+            raise ValueError(f"bad fen {fen!r}: {exc}") from None
+        if fen and not board.is_valid():
+            raise ValueError(f"fen {fen!r} is not a legal position ({board.status()!r})")
+        self.begin_episode(seed, episode_id)
+        assert self.seed is not None
+        if color == "random":
+            color = self.rng.choice(["white", "black"])
+        self.board, self.agent_color, self.max_plies = board, COLORS[color], max_plies
+        self.engine = Engine(level, derive_seed(self.seed, "engine"))
+        self._last, self._over = None, None
+        self._state = ChessState(
+            episode_id=self.state.episode_id, agent_color=color, level=level, fen=board.fen()
+        )
+        self._settle()
+        if self._over is None and board.turn != self.agent_color:
+            self._engine_moves()
+        observation = self._observe()
+        if observation.done:
+            observation.reward = self._outcome_reward()
+        return observation
+
+    def step(self, action: ChessAction, timeout_s: float | None = None) -> ChessObservation:
+        """Play the agent's move, then the engine's reply (unless the game is over)."""
+        if self._over is not None:
+            raise ValueError(f"the game is over ({self._over[0]}); call reset to play another")
+        move = parse_move(self.board, action.move)
+        self.board.push(move)
+        self.state.step_count += 1
+        self._settle()
+        if self._over is None:
+            self._engine_moves()
+        observation = self._observe()
+        observation.reward = self._outcome_reward() if observation.done else 0.0
+        return observation
+
+    async def step_async(
+        self, action: ChessAction, timeout_s: float | None = None
+    ) -> ChessObservation:
+        """Levels 0-1 answer on the event loop; the searching levels in a thread."""
+        if self.engine.level >= 2:
+            return await asyncio.to_thread(self.step, action, timeout_s)
+        return self.step(action, timeout_s)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _engine_moves(self) -> None:
+        move = self.engine.choose(self.board)
+        san = self.board.san(move)
+        self.board.push(move)
+        self._last = (move.uci(), san)
+        self._settle()
+
+    def _settle(self) -> None:
+        """Note the end of the game, if it has come."""
+        board = self.board
+        outcome = board.outcome()  # mate, stalemate, material, 75 moves, fivefold
+        if outcome is not None:
+            self._over = (outcome.result(), outcome.termination.name.lower())
+        elif board.halfmove_clock >= 100:
+            self._over = ("1/2-1/2", "fifty_moves")
+        elif board.is_repetition(3):  # cheaper than outcome(claim_draw=True), same rule here
+            self._over = ("1/2-1/2", "threefold_repetition")
+        elif len(self.board.move_stack) >= self.max_plies:
+            self._over = ("1/2-1/2", "max_plies")
+        self.state.fen = self.board.fen()
+        self.state.result = self._over[0] if self._over else None
+
+    def _outcome_reward(self) -> float:
+        assert self._over is not None
+        result = self._over[0]
+        if result == "1/2-1/2":
+            return 0.0
+        white_won = result == "1-0"
+        return 1.0 if white_won == (self.agent_color == chess.WHITE) else -1.0
+
+    def _observe(self) -> ChessObservation:
+        board, over = self.board, self._over
+        moves = [] if over else list(board.legal_moves)
+        return ChessObservation(
+            fen=board.fen(),
+            board=render(board),
+            legal_moves=[m.uci() for m in moves],
+            legal_moves_san=[board.san(m) for m in moves],
+            turn="white" if board.turn == chess.WHITE else "black",
+            agent_color="white" if self.agent_color == chess.WHITE else "black",
+            last_move=self._last[0] if self._last else None,
+            last_move_san=self._last[1] if self._last else None,
+            in_check=board.is_check(),
+            ply=len(board.move_stack),
+            result=over[0] if over else None,
+            termination=over[1] if over else None,
+            done=over is not None,
+        )
