@@ -174,8 +174,7 @@ def create_app(
             except ProtocolError:
                 raise
             except Exception as exc:
-                log.exception("environment failed during an HTTP call")
-                raise execution_error(exc) from None
+                raise execution_error(exc, "during an HTTP call") from None
         return JSONResponse(protocol.observation_data(observation))
 
     @app.post("/reset", tags=["Environment"])
@@ -216,7 +215,17 @@ def create_app(
     return app
 
 
-def execution_error(exc: BaseException) -> ProtocolError:
+def execution_error(exc: BaseException, where: str) -> ProtocolError:
+    """The ``EXECUTION_ERROR`` for an exception the environment raised, logged once.
+
+    A ``ValueError`` is how environments refuse an action (an illegal move): routine
+    in RL, so logged in one line at INFO. Anything else is a bug: logged with its
+    traceback.
+    """
+    if isinstance(exc, ValueError) or getattr(exc, "type_name", None) == "ValueError":
+        log.info("environment refused a call %s: %s", where, exc)
+    else:
+        log.error("environment failed %s", where, exc_info=exc)
     return ProtocolError(ErrorCode.EXECUTION_ERROR, protocol.describe_exception(exc))
 
 
@@ -457,8 +466,8 @@ class WebSocketSession:
             )
             return protocol.encode_error(error, request_id)
         except Exception as exc:
-            log.exception("environment failed in session %s", session.id)
-            return protocol.encode_error(execution_error(exc), request_id)
+            error = execution_error(exc, f"in session {session.id}")
+            return protocol.encode_error(error, request_id)
 
     def _is_mcp_step(self, data: dict[str, Any]) -> bool:
         # OpenEnv's MCPToolClient sends tool calls as step actions typed

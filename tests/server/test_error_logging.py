@@ -1,0 +1,26 @@
+"""How environment failures are logged: refusals in one line, bugs with their traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from openenv import GenericEnvClient
+from openenv.client.core import EnvServerError
+from tests.envs_for_tests import ToyEnv
+
+
+def test_a_refused_action_is_one_info_line_and_a_bug_keeps_its_traceback(serve, caplog):
+    served = serve(ToyEnv)
+    caplog.set_level(logging.INFO, logger="openenv")
+    with GenericEnvClient(base_url=served.base_url) as client:
+        client.reset()
+        with pytest.raises(EnvServerError, match="broke"):
+            client.step({"fail": True})  # ToyEnv raises ValueError: a refusal
+        with pytest.raises(EnvServerError, match="reset failed"):
+            client.reset(fail=True)  # RuntimeError: a bug
+    refused = [r for r in caplog.records if "refused" in r.getMessage()]
+    failed = [r for r in caplog.records if "environment failed" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].levelno == logging.INFO and refused[0].exc_info is None
+    assert len(failed) == 1 and failed[0].levelno == logging.ERROR and failed[0].exc_info
