@@ -293,7 +293,7 @@ def summary_table(results: list[ScenarioResult], seed: int) -> Table:
         pad_edge=False,
         collapse_padding=True,
     )
-    table.add_column("Environment", style="cyan", no_wrap=True)
+    table.add_column("Environment", style="cyan", max_width=24)  # long names wrap
     headers = (
         "Episodes",
         "Reward\nmean",
@@ -304,7 +304,7 @@ def summary_table(results: list[ScenarioResult], seed: int) -> Table:
         "Step\np99",
     )
     for header in headers:
-        table.add_column(header, justify="right", no_wrap=True)
+        table.add_column(header, justify="right", no_wrap=True, min_width=6)
     for result in results:
         rewards, latencies = result.rewards, result.latencies_s
         if result.skipped is not None:
@@ -337,7 +337,7 @@ def session_table(results: list[ScenarioResult]) -> Table | None:
         box=box.SIMPLE_HEAD,
         pad_edge=False,
     )
-    table.add_column("Environment", style="cyan", no_wrap=True)
+    table.add_column("Environment", style="cyan", max_width=24)
     table.add_column("Isolation", no_wrap=True)
     for header in ("Connect", "First reset", "Total"):
         table.add_column(header, justify="right", no_wrap=True)
