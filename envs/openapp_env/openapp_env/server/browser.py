@@ -122,7 +122,7 @@ class Activity:
     that submits a form); :meth:`settle` waits for such work before observing.
     """
 
-    QUIET_S = 0.03
+    QUIET_S = 0.015
 
     def __init__(self) -> None:
         self.in_flight = 0

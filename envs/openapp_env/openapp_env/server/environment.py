@@ -47,6 +47,7 @@ from .tasks import Task
 TASKS = TaskSet.of(TASKS_BY_ID.values())
 OBSERVE_JS = (Path(__file__).parent / "observe.js").read_text(encoding="utf-8")
 OBSERVE_TIMEOUT_S = 5.0
+"""At least this long for reading the page and its screenshot (longer if the actions may be)."""
 
 
 def prepare(task: Task | None, seed: int) -> tuple[sqlite3.Connection, dict[str, Any]]:
@@ -267,7 +268,7 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         tree: dict[str, str] = {"axtree": "", "html": ""}
         for attempt in range(2):
             try:
-                tree = await asyncio.wait_for(page.evaluate(OBSERVE_JS), OBSERVE_TIMEOUT_S)
+                tree = await asyncio.wait_for(page.evaluate(OBSERVE_JS), self._observe_timeout_s)
                 break
             except (PlaywrightError, TimeoutError) as exc:  # navigating mid-way: once more
                 if attempt:
@@ -277,7 +278,7 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         shot = None
         if self.screenshots:
             try:
-                png = await page.screenshot(type="png", timeout=OBSERVE_TIMEOUT_S * 1000)
+                png = await page.screenshot(type="png", timeout=self._observe_timeout_s * 1000)
                 shot = base64.b64encode(png).decode()
             except PlaywrightError as exc:
                 error = error or f"no screenshot: {_first_line(exc)}"
@@ -295,6 +296,10 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
             active_page_index=pages.index(page) if page in pages else 0,
             task_id=self.state.task_id,
         )
+
+    @property
+    def _observe_timeout_s(self) -> float:
+        return max(OBSERVE_TIMEOUT_S, self.action_timeout_s)
 
     async def _close_episode(self) -> None:
         if self.context is not None:
