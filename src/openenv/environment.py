@@ -122,6 +122,14 @@ class Environment(Generic[ActT, ObsT, StateT]):
         """Async ``close``; by default runs :meth:`close` in a thread."""
         await asyncio.to_thread(self.close)
 
+    @classmethod
+    async def close_shared(cls) -> None:
+        """Release what all instances share (a browser, a loaded model); by default nothing.
+
+        The server calls it once at shutdown, on its event loop, after every session
+        has closed.
+        """
+
     # -- helpers for authors ---------------------------------------------------------
 
     def begin_episode(self, seed: int | None = None, episode_id: str | None = None) -> None:

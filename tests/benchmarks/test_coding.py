@@ -58,11 +58,12 @@ def test_quick_run_against_our_servers(tmp_path: Path) -> None:
         assert cpu is not None and cpu >= 0
         compute = server["compute"]
         assert compute["errors"] == [] and compute["completed"] == compute["steps"] >= 1
-        assert compute["latency_ms"]["p50"] > 0
+        assert compute["latency_ms"]["p50"] > 0 and compute["plain_cpython_ms"] > 0
         (level,) = server["ladder"]
         assert level["sessions"] == level["connected"] == 3 and level["held"]
         assert level["completed_steps"] == 3 * level["steps_per_session"]
-        assert level["failed_sessions"] == 0 and level["errors"] == []
+        assert level["failed_sessions"] == level["wrong_steps"] == 0 and level["errors"] == []
+        assert level["success_rate"] == 1.0
         assert level["pss_mib"] > 0 and level["processes"] >= 1
         assert server["held"] == 3
         assert server["idle_memory"]["pss_mib"] > 0

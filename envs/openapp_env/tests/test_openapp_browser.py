@@ -30,6 +30,13 @@ pytestmark = [
 ]
 
 
+@pytest_asyncio.fixture(loop_scope="module", scope="module", autouse=True)
+async def browser():
+    """The module's Chromium and Playwright driver, closed (and reaped) at its end."""
+    yield
+    await OpenAppEnvironment.close_shared()
+
+
 @pytest_asyncio.fixture(loop_scope="module")
 async def env():
     environment = OpenAppEnvironment()
@@ -194,3 +201,26 @@ async def test_step_before_reset_is_an_error():
     fresh = OpenAppEnvironment()
     with pytest.raises(ValueError, match="reset first"):
         await fresh.step_async(act(action="noop()"))
+
+
+async def test_close_shared_stops_the_browser_and_reaps_its_driver():
+    import os
+
+    from openapp_env.server.browser import BrowserHost
+
+    environment = OpenAppEnvironment()
+    await environment.reset_async(seed=1, free=True, screenshot=False)
+    await environment.close_async()
+    await OpenAppEnvironment.close_shared()
+    assert asyncio.get_running_loop() not in BrowserHost._hosts
+    children = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == os.getpid():
+                children.append((pid, fields[0]))
+    assert not [c for c in children if c[1] == "Z"], children

@@ -26,6 +26,13 @@ pytestmark = [
 ]
 
 
+@pytest_asyncio.fixture(loop_scope="module", scope="module", autouse=True)
+async def browser():
+    """The module's Chromium and Playwright driver, closed (and reaped) at its end."""
+    yield
+    await OpenAppEnvironment.close_shared()
+
+
 @pytest_asyncio.fixture(loop_scope="module")
 async def env():
     environment = OpenAppEnvironment()

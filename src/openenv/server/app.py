@@ -126,6 +126,8 @@ def create_app(
             await manager.shutdown()
             if sandboxes is not None:
                 await sandboxes.close()
+            else:
+                await close_shared(env_class)
 
     app = FastAPI(
         title=f"OpenEnv: {meta.name}",
@@ -213,6 +215,17 @@ def create_app(
         await WebSocketSession(websocket, manager).run()
 
     return app
+
+
+async def close_shared(env_class: type) -> None:
+    """The environment class's shared resources, released at shutdown (never raises)."""
+    closer = getattr(env_class, "close_shared", None)
+    if closer is None:
+        return
+    try:
+        await closer()
+    except Exception:
+        log.exception("%s.close_shared() failed", env_class.__name__)
 
 
 def execution_error(exc: BaseException, where: str) -> ProtocolError:

@@ -105,6 +105,13 @@ class BrowserHost:
             service_workers="block",
         )
 
+    @classmethod
+    async def close_current(cls) -> None:
+        """Close the running loop's browser and Playwright driver, if it has them."""
+        host = cls._hosts.pop(asyncio.get_running_loop(), None)
+        if host is not None:
+            await host.close()
+
     async def close(self) -> None:
         """Close the browser and Playwright (servers do it at shutdown)."""
         if self._browser is not None:

@@ -167,6 +167,11 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
     async def close_async(self) -> None:
         await self._close_episode()
 
+    @classmethod
+    async def close_shared(cls) -> None:
+        """Close the server's Chromium and its Playwright driver (at server shutdown)."""
+        await BrowserHost.close_current()
+
     def check(self) -> float:
         """The task's score on the database as it is now (0.0 without a task)."""
         if self.task is None or self.db is None:

@@ -1,4 +1,4 @@
-"""How environment failures are logged: refusals in one line, bugs with their traceback."""
+"""Environment failures in the logs, and the shared resources a server releases at shutdown."""
 
 from __future__ import annotations
 
@@ -24,3 +24,21 @@ def test_a_refused_action_is_one_info_line_and_a_bug_keeps_its_traceback(serve, 
     failed = [r for r in caplog.records if "environment failed" in r.getMessage()]
     assert len(refused) == 1 and refused[0].levelno == logging.INFO and refused[0].exc_info is None
     assert len(failed) == 1 and failed[0].levelno == logging.ERROR and failed[0].exc_info
+
+
+def test_the_server_releases_shared_resources_at_shutdown(serve):
+    from tests.envs_for_tests import ToyEnv as Base
+
+    closed: list[str] = []
+
+    class SharingEnv(Base):
+        @classmethod
+        async def close_shared(cls) -> None:
+            closed.append(cls.__name__)
+
+    served = serve(SharingEnv)
+    with GenericEnvClient(base_url=served.base_url) as client:
+        client.reset()
+    assert closed == []
+    served.stop()
+    assert closed == ["SharingEnv"]
