@@ -63,3 +63,8 @@ def test_a_task_set_of_objects_made_in_code():
     assert made.choose(None, seed=3) in (made["x"], made["y"])
     with pytest.raises(ValueError, match="appears twice"):
         TaskSet.of([Puzzle(id="x", prompt="1"), Puzzle(id="x", prompt="2")])
+
+
+def test_listing_gives_ids_and_the_fields_asked_for(puzzles):
+    listed = puzzles.listing("prompt")
+    assert listed[0] == {"id": "p0", "prompt": "puzzle 0"} and len(listed) == 20

@@ -83,6 +83,12 @@ class TaskSet(Generic[TaskT]):
             more = f" and {len(self) - 10} more" if len(self) > 10 else ""
             raise ValueError(f"unknown task_id {task_id!r}; known: {shown}{more}") from None
 
+    def listing(self, *fields: str) -> list[dict[str, Any]]:
+        """``id`` and ``fields`` of every task, in file order (a ``list_tasks`` tool's answer)."""
+        return [
+            {name: getattr(task, name) for name in ("id", *fields)} for task in self.tasks.values()
+        ]
+
     def pick(self, seed: int) -> TaskT:
         """The task a seed stands for (independent of the file's order)."""
         ids = sorted(self.tasks)

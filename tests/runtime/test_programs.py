@@ -280,3 +280,13 @@ def test_run_program_waits_for_a_program_that_closed_its_output(workspace):
     assert (result.exit_code, result.timed_out) == (4, False)
     late = sh(workspace, "exec >/dev/null 2>&1; sleep 60", timeout_s=0.5)
     assert late.timed_out
+
+
+def test_step_limit_keeps_within_the_episode_and_the_servers_deadline():
+    from openenv.runtime.programs import step_limit
+
+    assert step_limit(None, 10, None) == 10
+    assert step_limit(3, 10, None) == 3
+    assert step_limit(30, 10, None) == 10
+    assert step_limit(None, 10, 5) == 4.5
+    assert step_limit(None, 10, 0.2) == 0.1

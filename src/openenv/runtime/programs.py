@@ -54,6 +54,7 @@ __all__ = [
     "describe_exit",
     "readable_paths",
     "run_program",
+    "step_limit",
 ]
 
 TRUNCATION_MARKER = "\n[... {dropped} bytes of output dropped (limit {limit} bytes) ...]\n"
@@ -472,6 +473,15 @@ class Exchange:
             "stderr_truncated": self.stderr.truncated,
             "duration_s": round(self.duration_s, 6),
         }
+
+
+def step_limit(requested: float | None, episode_limit: float, deadline_s: float | None) -> float:
+    """Seconds a step's program may run: what the action asked, within the episode's limit,
+    finishing half a second before the server's own deadline for the step (if any)."""
+    limit = min(requested or episode_limit, episode_limit)
+    if deadline_s is not None:
+        limit = min(limit, max(deadline_s - 0.5, 0.1))
+    return limit
 
 
 def describe_exit(code: int | None) -> str:

@@ -50,6 +50,7 @@ from openenv.runtime.programs import (
     describe_exit,
     readable_paths,
     run_program,
+    step_limit,
 )
 
 from ..models import CodeAction, CodeObservation, CodeState
@@ -150,9 +151,7 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
         if self.done:
             raise ValueError("the episode is over (a solution was submitted); reset to start again")
         self.state.step_count += 1
-        limit = min(action.timeout_s or self.step_timeout_s, self.step_timeout_s)
-        if timeout_s is not None:  # finish before the server's own deadline for this step
-            limit = min(limit, max(timeout_s - 0.5, 0.1))
+        limit = step_limit(action.timeout_s, self.step_timeout_s, timeout_s)
         if action.submit:
             if self.task is None:
                 raise ValueError("submit needs a task: reset(task_id=...) or reset(seed=...)")
@@ -176,9 +175,7 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
     @tool
     def list_tasks(self) -> list[dict[str, str]]:
         """The tasks: id, title and difficulty (pass an id to reset as task_id)."""
-        return [
-            {"id": t.id, "title": t.title, "difficulty": t.difficulty} for t in TASKS.tasks.values()
-        ]
+        return TASKS.listing("title", "difficulty")
 
     # -- running code ------------------------------------------------------------------
 

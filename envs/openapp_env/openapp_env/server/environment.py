@@ -181,7 +181,7 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
     @tool
     def list_tasks(self) -> list[dict[str, str]]:
         """The tasks: id, app and title (pass an id to reset as task_id)."""
-        return [{"id": t.id, "app": t.app, "title": t.title} for t in TASKS.tasks.values()]
+        return TASKS.listing("app", "title")
 
     # -- the browser -------------------------------------------------------------------
 

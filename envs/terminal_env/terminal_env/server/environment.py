@@ -42,6 +42,7 @@ from openenv.runtime.programs import (
     Workspace,
     describe_exit,
     run_program,
+    step_limit,
 )
 
 from ..models import TerminalAction, TerminalObservation, TerminalState
@@ -147,9 +148,7 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         if self.done:
             raise ValueError("the episode is over (it was evaluated); reset to start again")
         self.state.step_count += 1
-        limit = min(action.timeout_s or self.step_timeout_s, self.step_timeout_s)
-        if timeout_s is not None:  # finish before the server's own deadline for this step
-            limit = min(limit, max(timeout_s - 0.5, 0.1))
+        limit = step_limit(action.timeout_s, self.step_timeout_s, timeout_s)
         last = self.max_steps is not None and self.state.step_count >= self.max_steps
         if action.evaluate:
             if self.task is None:
@@ -174,9 +173,7 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
     @tool
     def list_tasks(self) -> list[dict[str, str]]:
         """The tasks: id, title and difficulty (pass an id to reset as task_id)."""
-        return [
-            {"id": t.id, "title": t.title, "difficulty": t.difficulty} for t in TASKS.tasks.values()
-        ]
+        return TASKS.listing("title", "difficulty")
 
     # -- the shell -----------------------------------------------------------------------
 
