@@ -159,3 +159,25 @@ def test_percentile() -> None:
     assert percentile(values, 0.5) == 50.0
     assert percentile(values, 0.99) == 99.0
     assert percentile([7.0], 0.99) == 7.0
+
+
+def test_openapp_demo_saves_the_screenshots_of_a_solved_task(tmp_path: Path) -> None:
+    pytest.importorskip("openapp_env")
+    from openapp_env.server.browser import BrowserUnavailable, chromium_path
+
+    try:
+        chromium_path()
+    except BrowserUnavailable as exc:
+        pytest.skip(str(exc))
+    stale = tmp_path / "openapp" / "old.png"
+    stale.parent.mkdir()
+    stale.write_bytes(b"from an earlier run")
+    result = invoke("demo", "-e", "openapp", "-n", "3", "--seed", "5", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    saved = sorted((tmp_path / "openapp").iterdir())
+    assert not stale.exists()
+    shots = [p for p in saved if p.suffix == ".png"]
+    goals = [p for p in saved if p.name.endswith("-goal.txt")]
+    assert len(shots) >= 4 and len(goals) == 1
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in shots)
+    assert f"files saved in {tmp_path / 'openapp'}/" in result.stdout.replace("\n", "")

@@ -16,6 +16,7 @@ import importlib
 import json
 import math
 import re
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -140,7 +141,7 @@ def run_scenario(
         with BackgroundServer(app) as server:
             with client_class(base_url=server.url) as client:
                 for index in range(episodes):
-                    episode = Episode(artifacts=artifacts if index == 0 else None)
+                    episode = Episode(artifacts=artifacts)
                     chosen.play(client, derive_seed(seed, chosen.seed_name, index), episode)
                     result.episodes.append(episode)
                     advance()
@@ -200,7 +201,9 @@ def demo(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", help="Where scenarios save what they show (e.g. screenshots of a solved task)."
+            "--out",
+            help="Where scenarios save what they show (screenshots of a solved task); "
+            "each scenario's folder in it is replaced on every run.",
         ),
     ] = Path("openenv-demo"),
 ) -> None:
@@ -211,6 +214,8 @@ def demo(
     with the reason, where sandboxes cannot run).
     """
     chosen = _choose(env)
+    for item in chosen:  # this run's files only, not an earlier run's
+        shutil.rmtree(out / _slug(item.name), ignore_errors=True)
     results: list[ScenarioResult] = []
     started = time.perf_counter()
     with Progress(

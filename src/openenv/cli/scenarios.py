@@ -34,7 +34,7 @@ class Episode:
     rewards: list[float] = field(default_factory=list)
     latencies_s: list[float] = field(default_factory=list)
     artifacts: Path | None = None
-    """Where this episode may save files (screenshots); set for each scenario's first episode."""
+    """Where the scenario may save files (screenshots), shared by its episodes (``--out``)."""
 
     def step(self, client: Any, action: Any) -> Any:
         """``client.step(action)``, timed; the reward is recorded (``None`` counts as 0)."""
@@ -175,7 +175,8 @@ def play_terminal(client: Any, seed: int, episode: Episode) -> None:
 def play_openapp(client: Any, seed: int, episode: Episode) -> None:
     """A task picked by the seed, solved through browser actions only (reward 1.0).
 
-    The first episode saves a screenshot per step as PNG files (``--out``).
+    The first task solved in three steps or more is saved: its goal and a screenshot
+    per step as PNG files (``--out``).
     """
     import base64
 
@@ -194,11 +195,12 @@ def play_openapp(client: Any, seed: int, episode: Episode) -> None:
         shots.append(result.observation.screenshot)
     if result.reward != 1.0 or not result.done:
         raise DemoCheckFailed(f"{task.id}: reward {result.reward} after its known solution")
-    if episode.artifacts is not None:
-        episode.artifacts.mkdir(parents=True, exist_ok=True)
+    saved = episode.artifacts
+    if saved is not None and len(shots) >= 4 and not (saved.is_dir() and any(saved.iterdir())):
+        saved.mkdir(parents=True, exist_ok=True)  # the first task solved in 3 steps or more
+        (saved / f"{task.id}-goal.txt").write_text(result.observation.goal + "\n")
         for number, shot in enumerate(s for s in shots if s):
-            path = episode.artifacts / f"{task.id}-{number:02d}.png"
-            path.write_bytes(base64.b64decode(shot))
+            (saved / f"{task.id}-{number:02d}.png").write_bytes(base64.b64decode(shot))
 
 
 # -- text games ------------------------------------------------------------------------------
