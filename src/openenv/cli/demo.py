@@ -209,9 +209,12 @@ def demo(
 ) -> None:
     """Run episodes on every demo environment over real WebSockets and summarise them.
 
-    Each one is served in-process on a free 127.0.0.1 port and driven by its client;
-    "echo (sandboxed)" runs every session in its own bubblewrap sandbox (skipped,
-    with the reason, where sandboxes cannot run).
+    Each one is served in-process on a free 127.0.0.1 port and driven by a scripted
+    agent through its client: echo, coding and terminal tasks, OpenApp in Chromium,
+    text games, CartPole, Breakout, OpenSpiel, chess, connect four, a maze. The
+    "(sandboxed)" ones run every session in its own bubblewrap sandbox (skipped,
+    with the reason, where sandboxes cannot run). Names for --env: as listed, or
+    lower-case with dashes (coding-sandboxed).
     """
     chosen = _choose(env)
     for item in chosen:  # this run's files only, not an earlier run's
