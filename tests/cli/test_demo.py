@@ -181,3 +181,20 @@ def test_openapp_demo_saves_the_screenshots_of_a_solved_task(tmp_path: Path) -> 
     assert len(shots) >= 4 and len(goals) == 1
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in shots)
     assert f"files saved in {tmp_path / 'openapp'}/" in result.stdout.replace("\n", "")
+
+
+def test_a_scenario_this_machine_cannot_run_is_skipped_with_the_reason(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dataclasses
+
+    from openenv.cli.demo import run_scenario
+
+    lacking = dataclasses.replace(SCENARIOS["echo"], missing=lambda: "no browser here")
+    result = run_scenario(lacking, 1, 0, lambda: None)
+    assert result.skipped == "no browser here" and result.episodes == []
+    asked = run_scenario(lacking, 1, 0, lambda: None, required=True)
+    assert asked.error == "RuntimeError: no browser here"
+    monkeypatch.setitem(SCENARIOS, "echo", lacking)
+    named = invoke("demo", "-n", "1", "-e", "echo")
+    assert named.exit_code == 1 and "no browser here" in named.stderr

@@ -134,6 +134,12 @@ def run_scenario(
                     raise
                 result.skipped = str(exc)
                 return result
+        lacking = chosen.missing() if chosen.missing is not None else None
+        if lacking is not None:
+            if required:
+                raise RuntimeError(lacking)
+            result.skipped = lacking
+            return result
         found = find_environment(chosen.env)
         client_class = _import_attr(chosen.client)
         config = ServerConfig(isolation=chosen.isolation)

@@ -63,6 +63,8 @@ class Scenario:
     isolation: str = "none"
     seeds_from: str | None = None
     """Play the same episodes (seeds) as this scenario; default: its own name."""
+    missing: Callable[[], str | None] | None = None
+    """What this machine lacks for the scenario (``None``: nothing); it is then skipped."""
 
     @property
     def seed_name(self) -> str:
@@ -73,20 +75,49 @@ SCENARIOS: dict[str, Scenario] = {}
 
 
 def scenario(
-    name: str, *, env: str, client: str, isolation: str = "none", seeds_from: str | None = None
+    name: str,
+    *,
+    env: str,
+    client: str,
+    isolation: str = "none",
+    seeds_from: str | None = None,
+    missing: Callable[[], str | None] | None = None,
 ) -> Callable[[Play], Play]:
     """Register ``play(client, seed, episode)`` as the demo of ``env``.
 
     ``env`` is what :func:`openenv.discovery.find_environment` takes; ``client`` is
     ``"module:ClientClass"``, imported only when the demo runs; ``isolation`` is
-    ``"none"`` or ``"sandbox"``.
+    ``"none"`` or ``"sandbox"``; ``missing()`` says what the machine lacks for it
+    (e.g. a browser), if anything.
     """
 
     def register(play: Play) -> Play:
-        SCENARIOS[name] = Scenario(name, env, client, play, isolation, seeds_from)
+        SCENARIOS[name] = Scenario(name, env, client, play, isolation, seeds_from, missing)
         return play
 
     return register
+
+
+def landlock_missing() -> str | None:
+    """Why agent programs cannot be confined here (coding and terminal need Landlock)."""
+    from ..runtime import landlock
+
+    if landlock.abi_version():
+        return None
+    return "this kernel has no Landlock (Linux 5.13+), which confines agent programs"
+
+
+def chromium_missing() -> str | None:
+    """Why OpenApp cannot drive a browser here."""
+    try:
+        from openapp_env.server.browser import BrowserUnavailable, chromium_path
+    except ImportError as exc:
+        return f"openapp_env is not installed ({exc})"
+    try:
+        chromium_path()
+    except BrowserUnavailable as exc:
+        return str(exc)
+    return None
 
 
 # -- scenarios -----------------------------------------------------------------------------
@@ -125,7 +156,11 @@ def play_echo(client: Any, seed: int, episode: Episode) -> None:
 
 
 @scenario(
-    "coding (sandboxed)", env="coding_env", client="coding_env:CodingEnv", isolation="sandbox"
+    "coding (sandboxed)",
+    env="coding_env",
+    client="coding_env:CodingEnv",
+    isolation="sandbox",
+    missing=landlock_missing,
 )
 def play_coding(client: Any, seed: int, episode: Episode) -> None:
     """A task picked by the seed: try the solution in the REPL, then submit it.
@@ -154,6 +189,7 @@ def play_coding(client: Any, seed: int, episode: Episode) -> None:
     env="terminal_env",
     client="terminal_env:TerminalEnv",
     isolation="sandbox",
+    missing=landlock_missing,
 )
 def play_terminal(client: Any, seed: int, episode: Episode) -> None:
     """A task picked by the seed: look around, run the known solution, evaluate (reward 1.0)."""
@@ -171,7 +207,7 @@ def play_terminal(client: Any, seed: int, episode: Episode) -> None:
         raise DemoCheckFailed(f"{task.id}: reward {result.reward} after the known solution")
 
 
-@scenario("openapp", env="openapp_env", client="openapp_env:OpenAppEnv")
+@scenario("openapp", env="openapp_env", client="openapp_env:OpenAppEnv", missing=chromium_missing)
 def play_openapp(client: Any, seed: int, episode: Episode) -> None:
     """A task picked by the seed, solved through browser actions only (reward 1.0).
 
