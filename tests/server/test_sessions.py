@@ -327,7 +327,10 @@ def test_many_sessions_with_some_timing_out(serve):
     for ws in sockets:
         ws.close()
     wait_until(lambda: not served.sessions)
-    assert factory.close_calls == [1] * 20
+    # A session leaves the table before its environment has finished closing.
+    wait_until(lambda: factory.close_calls == [1] * 20)
+    time.sleep(0.1)
+    assert factory.close_calls == [1] * 20  # and only once
 
 
 # -- resources freed ---------------------------------------------------------------------
