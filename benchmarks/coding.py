@@ -73,7 +73,7 @@ from rich.table import Table
 from websockets.asyncio.client import ClientConnection
 
 from benchmarks import loadgen
-from benchmarks.isolation import smaps_rollup, tree
+from benchmarks.isolation import available_mib, smaps_rollup, tree, tree_cpu_seconds
 from benchmarks.run import git_revision, load_average, machine
 from benchmarks.servers import RunningServer, ServerKind, _prepare_child, free_port
 
@@ -242,13 +242,6 @@ def start_server(name: str, max_sessions: int) -> Server:
 # -- measuring a server's process tree ------------------------------------------------------
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU (user + system) of a process and every live descendant."""
-    total = 0.0
-    for p in tree(pid):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            total += loadgen.process_cpu_seconds(p)
-    return total
 
 
 def tree_memory(pid: int) -> dict[str, Any]:
@@ -266,13 +259,6 @@ def tree_memory(pid: int) -> dict[str, Any]:
     }
 
 
-def available_mib() -> float:
-    """``MemAvailable`` of this machine, in MiB."""
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024
-    return math.inf
 
 
 def wait_stable(pid: int, timeout_s: float, quiet_s: float = 1.0) -> int:

@@ -50,6 +50,8 @@ from rich.console import Console
 from rich.table import Table
 from websockets.asyncio.client import connect
 
+from benchmarks.loadgen import process_cpu_seconds
+
 TARGETS = {
     "warm_connect_p50_ms": 30.0,
     "cold_connect_p50_ms": 300.0,
@@ -250,6 +252,24 @@ def tree(pid: int) -> list[int]:
         found.extend(children(found[i]))
         i += 1
     return found
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU (user + system) of a process and every live descendant."""
+    total = 0.0
+    for p in tree(pid):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += process_cpu_seconds(p)
+    return total
+
+
+def available_mib() -> float:
+    """``MemAvailable`` of this machine, in MiB."""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) / 1024
+    return float("inf")
 
 
 def worker_memory(server: Server) -> dict[str, Any]:

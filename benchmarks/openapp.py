@@ -55,8 +55,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from benchmarks.isolation import percentile, smaps_rollup, tree
-from benchmarks.loadgen import process_cpu_seconds
+from benchmarks.isolation import (
+    available_mib,
+    percentile,
+    smaps_rollup,
+    tree,
+    tree_cpu_seconds,
+)
 
 ACTIONS = ("goto", "fill", "click")
 
@@ -160,22 +165,8 @@ def tree_memory(pid: int) -> dict[str, Any]:
     }
 
 
-def tree_cpu_seconds(pid: int) -> float:
-    """CPU (user + system) of a process and every live descendant."""
-    total = 0.0
-    for p in tree(pid):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            total += process_cpu_seconds(p)
-    return total
 
 
-def available_mib() -> float:
-    """``MemAvailable`` of this machine, in MiB."""
-    with open("/proc/meminfo") as f:
-        for line in f:
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) / 1024
-    return float("inf")
 
 
 def settle_tree(
