@@ -290,3 +290,11 @@ def test_step_limit_keeps_within_the_episode_and_the_servers_deadline():
     assert step_limit(30, 10, None) == 10
     assert step_limit(None, 10, 5) == 4.5
     assert step_limit(None, 10, 0.2) == 0.1
+
+
+def test_missing_for_sandboxed_programs_names_what_is_lacking(monkeypatch):
+    from openenv.runtime import programs
+
+    monkeypatch.setattr(landlock, "abi_version", lambda: 0)
+    reason = programs.missing_for_sandboxed_programs()
+    assert reason is not None and ("Landlock" in reason or "bubblewrap" in reason)

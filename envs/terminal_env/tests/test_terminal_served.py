@@ -8,20 +8,11 @@ from terminal_env import TerminalAction, TerminalEnv
 from terminal_env.server.tasks import TASKS
 
 from openenv.client.core import EnvServerError
-from openenv.runtime import landlock
-from openenv.runtime.local import LocalRuntime, check_sandbox
-from openenv.runtime.sandbox import SandboxUnavailable
+from openenv.runtime.local import LocalRuntime
+from openenv.runtime.programs import missing_for_sandboxed_programs
 
-
-def _sandbox_missing() -> str | None:
-    try:
-        check_sandbox()
-    except SandboxUnavailable as exc:
-        return str(exc)
-    return None if landlock.abi_version() else "no Landlock on this kernel"
-
-
-pytestmark = pytest.mark.skipif(_sandbox_missing() is not None, reason=str(_sandbox_missing()))
+MISSING = missing_for_sandboxed_programs()
+pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 
 @pytest.fixture(scope="module")

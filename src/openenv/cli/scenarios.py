@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..runtime.programs import missing_for_sandboxed_programs
+
 
 class DemoCheckFailed(AssertionError):
     """The environment answered something other than what the scenario expected."""
@@ -98,15 +100,6 @@ def scenario(
     return register
 
 
-def landlock_missing() -> str | None:
-    """Why agent programs cannot be confined here (coding and terminal need Landlock)."""
-    from ..runtime import landlock
-
-    if landlock.abi_version():
-        return None
-    return "this kernel has no Landlock (Linux 5.13+), which confines agent programs"
-
-
 def chromium_missing() -> str | None:
     """Why OpenApp cannot drive a browser here."""
     try:
@@ -160,7 +153,7 @@ def play_echo(client: Any, seed: int, episode: Episode) -> None:
     env="coding_env",
     client="coding_env:CodingEnv",
     isolation="sandbox",
-    missing=landlock_missing,
+    missing=missing_for_sandboxed_programs,
 )
 def play_coding(client: Any, seed: int, episode: Episode) -> None:
     """A task picked by the seed: try the solution in the REPL, then submit it.
@@ -189,7 +182,7 @@ def play_coding(client: Any, seed: int, episode: Episode) -> None:
     env="terminal_env",
     client="terminal_env:TerminalEnv",
     isolation="sandbox",
-    missing=landlock_missing,
+    missing=missing_for_sandboxed_programs,
 )
 def play_terminal(client: Any, seed: int, episode: Episode) -> None:
     """A task picked by the seed: look around, run the known solution, evaluate (reward 1.0)."""

@@ -52,6 +52,7 @@ __all__ = [
     "Interpreter",
     "Workspace",
     "describe_exit",
+    "missing_for_sandboxed_programs",
     "readable_paths",
     "run_program",
     "step_limit",
@@ -70,6 +71,22 @@ DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom",
 _KILL_WAIT_S = 5.0
 _DRAIN_AFTER_EXIT_S = 0.05
 """After a program exits, how long output its orphans still write is waited for."""
+
+
+def missing_for_sandboxed_programs() -> str | None:
+    """What this machine lacks to run agent programs confined in a sandbox, or ``None``.
+
+    Environments such as ``coding_env`` need both a bubblewrap sandbox and Landlock.
+    """
+    from .sandbox import SandboxUnavailable, check_sandbox
+
+    try:
+        check_sandbox()
+    except SandboxUnavailable as exc:
+        return str(exc)
+    if landlock.abi_version() == 0:
+        return "this kernel has no Landlock (Linux 5.13+), which confines agent programs"
+    return None
 
 
 def readable_paths(hidden: Iterable[str | Path] = ()) -> list[str]:
