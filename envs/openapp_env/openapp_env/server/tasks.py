@@ -338,6 +338,28 @@ def matches_event(ev: sqlite3.Row, title: str, date: str, start: str, end: str) 
 # ---------------------------------------------------------------------------
 
 
+def check_one_new_event(db: sqlite3.Connection, p: Params) -> float:
+    """Exactly one event added, as asked (title, date, times); no other event changed."""
+    added = new_rows(db, "events", p["max_id"])
+    return score(
+        event_snapshot(db, max_id=p["max_id"]) == p["old"]
+        and len(added) == 1
+        and matches_event(added[0], p["title"], p["date"], p["start"], p["end"])
+    )
+
+
+def check_edited_event(db: sqlite3.Connection, p: Params) -> float:
+    """The one event with that title now has the asked date and times, its location kept;
+    no other event changed."""
+    same = [e for e in rows(db, "SELECT * FROM events") if norm(e["title"]) == norm(p["title"])]
+    return score(
+        len(same) == 1
+        and matches_event(same[0], p["title"], p["date"], p["start"], p["end"])
+        and norm(same[0]["location"]) == norm(p["location"])
+        and event_snapshot(db, exclude_titles=[p["title"]]) == p["others"]
+    )
+
+
 @task("calendar_add_meeting", "calendar", "Add a meeting", "/calendar", "easy")
 class CalendarAddMeeting:
     @staticmethod
@@ -361,14 +383,7 @@ class CalendarAddMeeting:
             f"from {p['start']} to {p['end']}."
         )
 
-    @staticmethod
-    def check(db: sqlite3.Connection, p: Params) -> float:
-        added = new_rows(db, "events", p["max_id"])
-        return score(
-            event_snapshot(db, max_id=p["max_id"]) == p["old"]
-            and len(added) == 1
-            and matches_event(added[0], p["title"], p["date"], p["start"], p["end"])
-        )
+    check = staticmethod(check_one_new_event)
 
     @staticmethod
     def solution(p: Params) -> list[str]:
@@ -483,15 +498,7 @@ class CalendarReschedule:
             f"{say_date(p['date'])}, keeping its time ({p['start']} to {p['end']})."
         )
 
-    @staticmethod
-    def check(db: sqlite3.Connection, p: Params) -> float:
-        same = [e for e in rows(db, "SELECT * FROM events") if norm(e["title"]) == norm(p["title"])]
-        return score(
-            len(same) == 1
-            and matches_event(same[0], p["title"], p["date"], p["start"], p["end"])
-            and norm(same[0]["location"]) == norm(p["location"])
-            and event_snapshot(db, exclude_titles=[p["title"]]) == p["others"]
-        )
+    check = staticmethod(check_edited_event)
 
     @staticmethod
     def solution(p: Params) -> list[str]:
@@ -533,15 +540,7 @@ class CalendarChangeTime:
             f"to {p['end']}. Update it in the calendar (same day)."
         )
 
-    @staticmethod
-    def check(db: sqlite3.Connection, p: Params) -> float:
-        same = [e for e in rows(db, "SELECT * FROM events") if norm(e["title"]) == norm(p["title"])]
-        return score(
-            len(same) == 1
-            and matches_event(same[0], p["title"], p["date"], p["start"], p["end"])
-            and norm(same[0]["location"]) == norm(p["location"])
-            and event_snapshot(db, exclude_titles=[p["title"]]) == p["others"]
-        )
+    check = staticmethod(check_edited_event)
 
     @staticmethod
     def solution(p: Params) -> list[str]:
@@ -717,14 +716,7 @@ class CalendarFollowUp:
             "when the last event already on that day ends."
         )
 
-    @staticmethod
-    def check(db: sqlite3.Connection, p: Params) -> float:
-        added = new_rows(db, "events", p["max_id"])
-        return score(
-            event_snapshot(db, max_id=p["max_id"]) == p["old"]
-            and len(added) == 1
-            and matches_event(added[0], p["title"], p["date"], p["start"], p["end"])
-        )
+    check = staticmethod(check_one_new_event)
 
     @staticmethod
     def solution(p: Params) -> list[str]:
@@ -2285,14 +2277,7 @@ class MultiEventFromMessage:
             f'Add it to your calendar as "{p["title"]}", lasting one hour.'
         )
 
-    @staticmethod
-    def check(db: sqlite3.Connection, p: Params) -> float:
-        added = new_rows(db, "events", p["max_id"])
-        return score(
-            event_snapshot(db, max_id=p["max_id"]) == p["old"]
-            and len(added) == 1
-            and matches_event(added[0], p["title"], p["date"], p["start"], p["end"])
-        )
+    check = staticmethod(check_one_new_event)
 
     @staticmethod
     def solution(p: Params) -> list[str]:
