@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import selectors
@@ -96,7 +97,13 @@ def readable_paths(hidden: Iterable[str | Path] = ()) -> list[str]:
     entry by entry, leaving the hidden ones out (e.g. an environment package
     installed in ``site-packages`` next to the libraries its programs may import).
     """
-    hidden_set = {os.path.realpath(p) for p in hidden}
+    return list(_readable_paths(tuple(sorted({os.path.realpath(p) for p in hidden}))))
+
+
+@functools.lru_cache(maxsize=16)
+def _readable_paths(hidden: tuple[str, ...]) -> tuple[str, ...]:
+    """:func:`readable_paths`, computed once per process: every program start needs it."""
+    hidden_set = set(hidden)
     roots = [*SYSTEM_PATHS, *(f"/etc/{name}" for name in ETC_FILES)]
     roots += [sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))]
     roots += [p for p in sys.path if p and ("-packages" in p or p.startswith("/opt/openenv/site"))]
@@ -104,7 +111,7 @@ def readable_paths(hidden: Iterable[str | Path] = ()) -> list[str]:
     for root in dict.fromkeys(roots):
         if os.path.exists(root):
             found += _without(root, hidden_set)
-    return list(dict.fromkeys(found))
+    return tuple(dict.fromkeys(found))
 
 
 def _without(path: str, hidden: set[str], seen: set[str] | None = None) -> list[str]:
