@@ -455,7 +455,9 @@ def test_close_twice_on_two_connections_in_a_row(served):
 def test_messages_after_close_are_not_answered(served):
     ws = open_ws(served)
     send(ws, {"type": "close"})
-    send(ws, {"type": "reset", "data": {}})
+    # The server may have closed already (then sending fails here): either way, no answer.
+    with contextlib.suppress(ConnectionClosed):
+        send(ws, {"type": "reset", "data": {}})
     assert close_code(ws) == 1000
     assert_server_healthy(served)
 
