@@ -2,8 +2,8 @@
 
 They share one action type, so the same health check (a step with ``message``)
 works against every one of them. ``ToyEnv`` is synchronous (the server runs it in
-a worker thread); ``AsyncToyEnv`` overrides the async variants (it runs on the
-server's event loop).
+a worker thread); ``AsyncToyEnv`` has ``async def`` hooks (it runs on the server's
+event loop).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ class ToyState(State):
 
 
 SECRET = "s3cr3t-internal-detail"
+RELEASE = threading.Event()
+"""Set by a test to let a blocked ``hold`` tool return."""
 
 
 class ToyEnv(Environment[ToyAction, ToyObservation, ToyState]):
@@ -55,17 +57,18 @@ class ToyEnv(Environment[ToyAction, ToyObservation, ToyState]):
         self.last_timeout_s: float | None = None
         self.lock = threading.Lock()
 
-    def reset(
+    def _reset(
         self, seed: int | None = None, episode_id: str | None = None, **options: Any
     ) -> ToyObservation:
-        self.begin_episode(seed, episode_id)
+        return self._first(options)
+
+    def _first(self, options: dict[str, Any]) -> ToyObservation:
         self.options = options
         if options.get("fail"):
             raise RuntimeError("reset failed on request")
         return ToyObservation(draw=self.rng.randint(0, 10**9), metadata={"options": options})
 
     def _observe(self, action: ToyAction) -> ToyObservation:
-        self.state.step_count += 1
         draw = self.rng.randint(0, 10**9)
         self.state.draws.append(draw)
         return ToyObservation(
@@ -77,7 +80,7 @@ class ToyEnv(Environment[ToyAction, ToyObservation, ToyState]):
             done=action.message == "done",
         )
 
-    def step(self, action: ToyAction, timeout_s: float | None = None) -> ToyObservation:
+    def _step(self, action: ToyAction, timeout_s: float | None = None) -> ToyObservation:
         self.steps_started += 1
         self.last_timeout_s = timeout_s
         if action.fail:
@@ -107,6 +110,16 @@ class ToyEnv(Environment[ToyAction, ToyObservation, ToyState]):
         return {1, 2, 3}
 
     @tool
+    def hold(self) -> bool:
+        """A synchronous tool that blocks until the test sets :data:`RELEASE`."""
+        return RELEASE.wait(60)
+
+    @tool
+    def big(self, size: int) -> str:
+        """A tool whose result is ``size`` characters."""
+        return "x" * size
+
+    @tool
     async def wait(self, seconds: float) -> float:
         """An async tool that sleeps."""
         await asyncio.sleep(seconds)
@@ -114,14 +127,16 @@ class ToyEnv(Environment[ToyAction, ToyObservation, ToyState]):
 
 
 class AsyncToyEnv(ToyEnv):
-    """The same toy environment with async reset/step (run on the event loop)."""
+    """The same toy environment with async hooks (run on the event loop)."""
 
-    async def reset_async(
+    async def _reset(  # type: ignore[override]
         self, seed: int | None = None, episode_id: str | None = None, **options: Any
     ) -> ToyObservation:
-        return self.reset(seed, episode_id, **options)
+        return self._first(options)
 
-    async def step_async(self, action: ToyAction, timeout_s: float | None = None) -> ToyObservation:
+    async def _step(  # type: ignore[override]
+        self, action: ToyAction, timeout_s: float | None = None
+    ) -> ToyObservation:
         self.steps_started += 1
         self.last_timeout_s = timeout_s
         if action.fail:
@@ -135,10 +150,9 @@ class AsyncToyEnv(ToyEnv):
 class StrictResetEnv(ToyEnv):
     """``reset`` takes named options only: unknown ones are refused."""
 
-    def reset(  # type: ignore[override]
+    def _reset(  # type: ignore[override]
         self, seed: int | None = None, episode_id: str | None = None, level: int = 1
     ) -> ToyObservation:
-        self.begin_episode(seed, episode_id)
         return ToyObservation(draw=self.rng.randint(0, 10**9), number=level)
 
 

@@ -1,15 +1,17 @@
-"""The Environment base class: seeding, reset options, async variants, introspection."""
+"""The Environment base class: seeding, reset options, the episode's rules, async
+variants, introspection."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import pytest
 from pydantic import ValidationError
 
 from openenv import Environment, FunctionRubric, Observation, State, derive_seed
-from openenv.environment import MAX_SEED
+from openenv.environment import MAX_SEED, EpisodeError, EpisodeNotStarted, EpisodeOver
 from tests.envs_for_tests import AsyncToyEnv, StrictResetEnv, ToyAction, ToyEnv, ToyObservation
 
 
@@ -143,10 +145,9 @@ def test_episode_id_is_validated():
             model.model_validate({"episode_id": bad})
 
 
-def test_options_of_an_async_reset_come_from_reset_async():
+def test_options_of_an_async_reset_come_from_its_hook():
     class AsyncOnly(Environment):
-        async def reset_async(self, seed=None, episode_id=None, difficulty: int = 1):
-            self.begin_episode(seed, episode_id)
+        async def _reset(self, seed=None, episode_id=None, difficulty: int = 1):
             return Observation()
 
     model = AsyncOnly.reset_options_model()
@@ -157,7 +158,7 @@ def test_options_of_an_async_reset_come_from_reset_async():
 
 def test_required_reset_options():
     class NeedsTask(Environment):
-        def reset(self, task: str, seed=None, episode_id=None):
+        def _reset(self, task: str, seed=None, episode_id=None):
             return Observation()
 
     model = NeedsTask.reset_options_model()
@@ -166,15 +167,200 @@ def test_required_reset_options():
     assert model.model_validate({"task": "t"}).task == "t"  # type: ignore[attr-defined]
 
 
+# -- the episode's rules ---------------------------------------------------------------------
+
+
+class InlineToyEnv(ToyEnv):
+    """Synchronous hooks that never block: run on the caller's event loop, no thread."""
+
+    runs_inline = True
+
+    def _step(self, action: ToyAction, timeout_s: float | None = None) -> ToyObservation:
+        self.step_thread = threading.get_ident()
+        return super()._step(action, timeout_s)
+
+
+def test_step_before_reset_raises_episode_not_started():
+    env = ToyEnv()
+    with pytest.raises(EpisodeNotStarted, match="call reset"):
+        env.step(ToyAction())
+    assert isinstance(EpisodeNotStarted(), EpisodeError) and issubclass(EpisodeError, ValueError)
+    assert env.steps_started == 0 and env.state.step_count == 0
+
+
+async def test_step_async_before_reset_raises_episode_not_started():
+    for env in (ToyEnv(), AsyncToyEnv(), InlineToyEnv()):
+        with pytest.raises(EpisodeNotStarted):
+            await env.step_async(ToyAction())
+        assert env.steps_started == 0
+
+
+def test_a_failed_reset_starts_no_episode():
+    env = ToyEnv()
+    env.reset(seed=1)
+    env.step(ToyAction(message="done"))
+    with pytest.raises(RuntimeError):
+        env.reset(fail=True)
+    with pytest.raises(EpisodeNotStarted):
+        env.step(ToyAction())
+
+
+def test_step_after_done_raises_episode_over_without_running_the_step():
+    env = ToyEnv()
+    env.reset(seed=1)
+    last = env.step(ToyAction(message="done"))
+    assert last.done and env.episode_over and not env.truncated
+    for _ in range(2):
+        with pytest.raises(EpisodeOver, match="call reset"):
+            env.step(ToyAction(message="more"))
+    assert env.steps_started == 1  # _step was not called again
+    assert env.state.step_count == 1 and len(env.state.draws) == 1
+
+
+async def test_step_async_after_done_raises_episode_over():
+    for env in (ToyEnv(), AsyncToyEnv(), InlineToyEnv()):
+        await env.reset_async(seed=1)
+        await env.step_async(ToyAction(message="done"))
+        with pytest.raises(EpisodeOver):
+            await env.step_async(ToyAction())
+        assert env.steps_started == 1 and env.state.step_count == 1
+
+
+def test_done_at_reset_ends_the_episode_at_once():
+    class DoneAtReset(ToyEnv):
+        def _reset(self, seed=None, episode_id=None, **options):
+            return ToyObservation(done=True)
+
+    env = DoneAtReset()
+    env.reset()
+    assert env.episode_over
+    with pytest.raises(EpisodeOver):
+        env.step(ToyAction())
+    assert env.steps_started == 0
+
+
+def test_max_steps_truncates_the_episode():
+    limits = []
+
+    class Limited(ToyEnv):
+        def _step(self, action, timeout_s=None):
+            limits.append(self.at_step_limit)
+            return super()._step(action, timeout_s)
+
+    env = Limited()
+    env.max_steps = 3
+    env.reset(seed=1)
+    observations = [env.step(ToyAction()) for _ in range(3)]
+    assert [o.done for o in observations] == [False, False, True]
+    assert [o.step_count for o in observations] == [1, 2, 3]  # counted before _step
+    assert limits == [False, False, True]  # at_step_limit inside _step: the last step
+    assert env.truncated and env.episode_over and env.state.step_count == 3
+    with pytest.raises(EpisodeOver):
+        env.step(ToyAction())
+    assert env.steps_started == 3
+
+
+def test_max_steps_as_a_class_attribute_and_done_on_the_last_step():
+    class Limited(ToyEnv):
+        max_steps = 2
+
+    env = Limited()
+    env.reset(seed=1)
+    env.step(ToyAction())
+    assert env.step(ToyAction(message="done")).done
+    assert not env.truncated  # it ended by itself, on the last allowed step
+    env.reset(seed=1)
+    env.step(ToyAction())
+    assert env.step(ToyAction()).done and env.truncated
+
+
+def test_no_max_steps_no_limit():
+    env = ToyEnv()
+    env.reset(seed=1)
+    assert not any(env.step(ToyAction()).done for _ in range(50))
+    assert not env.truncated and not env.at_step_limit
+
+
+def test_a_raising_step_does_not_count():
+    env = ToyEnv()
+    env.max_steps = 2
+    env.reset(seed=1)
+    assert env.step(ToyAction()).step_count == 1
+    for _ in range(3):
+        with pytest.raises(ValueError, match="broke"):
+            env.step(ToyAction(fail=True))
+        assert env.state.step_count == 1 and not env.episode_over
+    last = env.step(ToyAction())
+    assert last.step_count == 2 and last.done and env.truncated
+
+
+async def test_a_raising_async_step_does_not_count():
+    env = AsyncToyEnv()
+    await env.reset_async(seed=1)
+    with pytest.raises(ValueError, match="broke"):
+        await env.step_async(ToyAction(fail=True))
+    assert env.state.step_count == 0
+    assert (await env.step_async(ToyAction())).step_count == 1
+
+
+def test_reset_after_done_starts_a_new_episode():
+    env = ToyEnv()
+    env.max_steps = 1
+    env.reset(seed=1, episode_id="first")
+    assert env.step(ToyAction()).done and env.truncated
+    env.reset(seed=1, episode_id="second")
+    assert not env.episode_over and not env.truncated
+    assert (env.state.episode_id, env.state.step_count) == ("second", 0)
+    assert env.step(ToyAction()).step_count == 1
+
+
+@pytest.mark.parametrize("method", ["reset", "step", "reset_async", "step_async"])
+def test_defining_a_public_method_is_refused(method):
+    with pytest.raises(TypeError, match=f"defines {method}\\(\\)"):
+        type("Bad", (ToyEnv,), {method: lambda self, *args, **kwargs: None})
+
+
+def test_an_async_environment_is_refused_by_the_sync_methods():
+    env = AsyncToyEnv()
+    with pytest.raises(TypeError, match=r"asynchronous: use `await env\.reset_async"):
+        env.reset()
+    with pytest.raises(TypeError, match=r"asynchronous: use `await env\.step_async"):
+        env.step(ToyAction())
+    assert env.steps_started == 0
+
+
+async def test_an_async_environment_works_through_the_async_methods():
+    env = AsyncToyEnv()
+    env.max_steps = 2
+    await env.reset_async(seed=3)
+    first = await env.step_async(ToyAction(message="y"), timeout_s=2.0)
+    assert (first.echoed, first.step_count, env.last_timeout_s) == ("y", 1, 2.0)
+    assert (await env.step_async(ToyAction())).done and env.truncated
+    with pytest.raises(EpisodeOver):
+        await env.step_async(ToyAction())
+
+
+async def test_runs_inline_steps_on_the_callers_thread():
+    here = threading.get_ident()
+    inline, threaded = InlineToyEnv(), type("Threaded", (InlineToyEnv,), {"runs_inline": False})()
+    for env in (inline, threaded):
+        await env.reset_async(seed=1)
+        await env.step_async(ToyAction())
+    assert inline.step_thread == here
+    assert threaded.step_thread != here
+
+
 # -- the API and its async variants -----------------------------------------------------------
 
 
 def test_base_class_must_be_implemented():
     env: Environment = Environment()
-    with pytest.raises(NotImplementedError, match="reset"):
+    with pytest.raises(NotImplementedError, match="_reset"):
         env.reset()
-    with pytest.raises(NotImplementedError, match="step"):
+    with pytest.raises(EpisodeNotStarted):  # the failed reset started no episode
         env.step(ToyAction())
+    with pytest.raises(NotImplementedError, match="_step"):
+        env._step(ToyAction())
     assert isinstance(env.state, State)
     env.close()  # a no-op by default
 
@@ -197,6 +383,8 @@ async def test_async_overrides():
 def test_runs_async():
     assert not ToyEnv.runs_async("reset_async") and not ToyEnv.runs_async("step_async")
     assert AsyncToyEnv.runs_async("reset_async") and AsyncToyEnv.runs_async("step_async")
+    assert InlineToyEnv.runs_async("reset_async") and InlineToyEnv.runs_async("step_async")
+    assert not InlineToyEnv.runs_async("close_async")
 
 
 def test_tools_of_an_environment():

@@ -3,7 +3,7 @@
 The counter env: ``reset`` sets ``total`` to 0; ``step({"n": k})`` adds ``k`` and
 returns ``{"total": ...}``; an optional ``sleep_s`` makes the step
 ``await asyncio.sleep(sleep_s)`` first (the "slow step" of the sleeping-sessions
-test). reset/step are async, so they run on the event loop like Echo's.
+test). Its hooks are ``async def``, so they run on the event loop (no thread hop).
 
     python benchmarks/servers/ours.py --port 8123
 """
@@ -47,29 +47,19 @@ class CounterEnv(Environment[CounterAction, CounterObservation, State]):
         super().__init__()
         self.total = 0
 
-    def reset(
+    async def _reset(
         self, seed: int | None = None, episode_id: str | None = None, **options: Any
     ) -> CounterObservation:
-        self.begin_episode(seed, episode_id)
         self.total = 0
         return CounterObservation(total=0)
 
-    def step(self, action: CounterAction, timeout_s: float | None = None) -> CounterObservation:
-        self.state.step_count += 1
-        self.total += action.n
-        return CounterObservation(total=self.total)
-
-    async def reset_async(
-        self, seed: int | None = None, episode_id: str | None = None, **options: Any
-    ) -> CounterObservation:
-        return self.reset(seed, episode_id)
-
-    async def step_async(
+    async def _step(
         self, action: CounterAction, timeout_s: float | None = None
     ) -> CounterObservation:
         if action.sleep_s:
             await asyncio.sleep(action.sleep_s)
-        return self.step(action, timeout_s)
+        self.total += action.n
+        return CounterObservation(total=self.total)
 
 
 def main() -> None:

@@ -21,6 +21,8 @@ _EXPORTS = {
     "State": "types",
     "StepResult": "types",
     "Environment": "environment",
+    "EpisodeNotStarted": "environment",
+    "EpisodeOver": "environment",
     "derive_seed": "environment",
     "DiscountedReturn": "rubrics",
     "FunctionRubric": "rubrics",
@@ -48,6 +50,8 @@ __all__ = [
     "EnvServerError",
     "Environment",
     "EnvironmentMetadata",
+    "EpisodeNotStarted",
+    "EpisodeOver",
     "FunctionRubric",
     "Gate",
     "GenericEnvClient",
@@ -88,7 +92,7 @@ if TYPE_CHECKING:
         SessionLostError,
         ToolError,
     )
-    from .environment import Environment, derive_seed
+    from .environment import Environment, EpisodeNotStarted, EpisodeOver, derive_seed
     from .rubrics import (
         DiscountedReturn,
         FunctionRubric,

@@ -1,9 +1,21 @@
 """The server-side environment API, Gymnasium style: ``reset``, ``step``, ``state``.
 
 An environment author subclasses :class:`Environment`, names its types, and
-implements ``reset`` and ``step``. Nothing here knows about HTTP or WebSockets:
-the server (:func:`openenv.server.create_app`) turns messages into these calls,
-one environment instance per session, and one instance is one trajectory.
+implements two hooks, ``_reset`` and ``_step``. The public ``reset`` and ``step``
+belong to the base class, which owns the episode's rules in this one place:
+
+* ``reset`` seeds :attr:`~Environment.rng`, starts a fresh :attr:`~Environment.state`
+  (new ``episode_id``, ``step_count`` 0), resets the rubric, then calls ``_reset``;
+* ``step`` before the first successful ``reset`` raises :class:`EpisodeNotStarted`;
+  after an observation with ``done=True`` it raises :class:`EpisodeOver` (an episode
+  ends for good: no later step is run, and none pays a reward);
+* ``step`` counts ``state.step_count`` and enforces :attr:`~Environment.max_steps`:
+  the step that reaches it is returned with ``done=True`` (and ``truncated`` set);
+* a step that raises (a refused action) does not count.
+
+Nothing here knows about HTTP or WebSockets: the server (:func:`openenv.server.create_app`)
+turns messages into these calls, one environment instance per session, and one
+instance is one trajectory.
 
 Example::
 
@@ -11,24 +23,25 @@ Example::
         action_type = CountAction
         observation_type = CountObservation
 
-        def reset(self, seed=None, episode_id=None, **options):
-            self.begin_episode(seed, episode_id)
-            self.total = self.rng.randint(0, 9)  # seeded: same seed, same episode
+        def _reset(self, seed=None, episode_id=None, limit: int = 20, **options):
+            self.max_steps = limit                  # the base class ends the episode there
+            self.total = self.rng.randint(0, 9)     # seeded: same seed, same episode
             return CountObservation(total=self.total)
 
-        def step(self, action, timeout_s=None):
-            self.state.step_count += 1
+        def _step(self, action, timeout_s=None):
             self.total += action.add
             return CountObservation(total=self.total, done=self.total >= 100)
 
-Async environments override :meth:`reset_async` / :meth:`step_async` instead;
-the server runs those on its event loop and the sync ones in worker threads.
+Hooks written ``async def`` make an asynchronous environment: the server awaits
+them on its event loop (``reset_async``/``step_async``), and runs synchronous ones
+in worker threads.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import inspect
 import random
 import secrets
 import uuid
@@ -63,60 +76,165 @@ def derive_seed(seed: int, *keys: object) -> int:
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
 
 
+class EpisodeError(ValueError):
+    """A step the episode's rules refuse (see the module docstring)."""
+
+
+class EpisodeNotStarted(EpisodeError):
+    """``step`` before a successful ``reset``."""
+
+
+class EpisodeOver(EpisodeError):
+    """``step`` after the episode ended (``done=True``): it ends for good."""
+
+
+_HOOKS = {"reset_async": "_reset", "step_async": "_step", "close_async": "close_async"}
+_PUBLIC = ("reset", "step", "reset_async", "step_async")
+
+
 class Environment(Generic[ActT, ObsT, StateT]):
-    """Base class of every environment. Subclass it; see the module docstring.
+    """Base class of every environment. Subclass it and implement ``_reset``/``_step``.
 
     Class attributes an author sets:
 
     * ``action_type`` / ``observation_type`` / ``state_type`` — the pydantic models
       of this environment (they also give ``GET /schema``);
     * ``metadata`` — an :class:`EnvironmentMetadata` for ``GET /metadata``;
+    * ``requires_sandbox`` — ``True`` for environments that run agent-supplied code
+      or commands: servers then refuse ``isolation="none"`` unless explicitly told
+      otherwise (see docs/rewards.md);
+    * ``max_steps`` (also per instance, e.g. from a reset option) — the step that
+      reaches it ends the episode;
     * ``rubric`` (instance attribute) — a :class:`~openenv.rubrics.Rubric` that
       :meth:`apply_rubric` uses to compute rewards.
+
+    The public ``reset``/``step`` (and their async variants) are the base class's;
+    a subclass that defines them is refused at class creation, so no environment
+    can skip the episode rules by accident.
     """
 
     action_type: ClassVar[type[Action]] = Action
     observation_type: ClassVar[type[Observation]] = Observation
     state_type: ClassVar[type[State]] = State
     metadata: ClassVar[EnvironmentMetadata | None] = None
+    requires_sandbox: ClassVar[bool] = False
+    max_steps: int | None = None
+    runs_inline: bool = False
+    """True when synchronous hooks never block (microseconds of work): the server then
+    calls them on its event loop rather than in a worker thread (no thread hop). Set it
+    on the class; an instance may turn it off for an episode of heavy steps (an engine
+    that searches), and it is read at every call."""
+    relays_calls: ClassVar[bool] = False
+    """True for proxies that forward calls to an environment elsewhere (which enforces
+    the rules itself); only those may define the public methods."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.relays_calls:
+            return
+        for name in _PUBLIC:
+            if name in vars(cls):
+                hook = _HOOKS.get(name, f"_{name}")
+                raise TypeError(
+                    f"{cls.__qualname__} defines {name}(); implement {hook}() instead "
+                    f"(Environment.{name} enforces the episode rules and calls it)"
+                )
 
     def __init__(self) -> None:
         self.rubric: Rubric | None = None
         self.rng = random.Random()
         self.seed: int | None = None
+        self.truncated = False
+        """The episode ended because it reached :attr:`max_steps`."""
         self._state: StateT = self.state_type()  # type: ignore[assignment]
+        self._in_episode = False
+        self._episode_over = False
 
-    # -- the API -----------------------------------------------------------------
+    # -- hooks for authors -------------------------------------------------------------
+
+    def _reset(
+        self, seed: int | None = None, episode_id: str | None = None, **options: Any
+    ) -> ObsT:
+        """Start an episode (``self.rng`` and ``self.state`` are fresh already); return
+        its first observation. ``seed``/``episode_id`` are what the caller passed."""
+        raise NotImplementedError(f"{type(self).__name__} must implement _reset()")
+
+    def _step(self, action: ActT, timeout_s: float | None = None) -> ObsT:
+        """Apply ``action``; return the observation with its reward and ``done`` flag.
+
+        ``state.step_count`` already counts this step. ``timeout_s`` is the caller's
+        deadline for it; environments that run long work should stop by then (the
+        server enforces it regardless).
+        """
+        raise NotImplementedError(f"{type(self).__name__} must implement _step()")
+
+    # -- the API -----------------------------------------------------------------------
 
     def reset(self, seed: int | None = None, episode_id: str | None = None, **options: Any) -> ObsT:
         """Start a new episode and return its first observation."""
-        raise NotImplementedError(f"{type(self).__name__} must implement reset()")
+        self._refuse_async("reset")
+        kwargs = self.validate_reset_options(seed=seed, episode_id=episode_id, **options)
+        self._open_episode(seed, episode_id)
+        return self._opened(self._reset(**kwargs))
 
     def step(self, action: ActT, timeout_s: float | None = None) -> ObsT:
-        """Apply ``action``; return the observation with its reward and ``done`` flag.
+        """Apply ``action`` and return the observation, its reward and ``done`` flag.
 
-        ``timeout_s`` is the caller's deadline for this step; environments that run
-        long work should stop by then. The server enforces it regardless.
+        Raises :class:`EpisodeNotStarted` before a ``reset``, :class:`EpisodeOver` after
+        the episode ended.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement step()")
+        self._refuse_async("step")
+        self._count_step()
+        try:
+            observation = self._step(action, timeout_s=timeout_s)
+        except BaseException:
+            self._uncount_step()
+            raise
+        return self._stepped(observation)
+
+    async def reset_async(
+        self, seed: int | None = None, episode_id: str | None = None, **options: Any
+    ) -> ObsT:
+        """``reset`` for async callers: awaits an ``async def _reset``, else runs in a thread."""
+        if not _is_async(type(self)._reset):
+            if self.runs_inline:
+                return self.reset(seed=seed, episode_id=episode_id, **options)
+            return await asyncio.to_thread(self.reset, seed=seed, episode_id=episode_id, **options)
+        kwargs = self.validate_reset_options(seed=seed, episode_id=episode_id, **options)
+        self._open_episode(seed, episode_id)
+        return self._opened(await self._reset(**kwargs))  # type: ignore[misc]
+
+    async def step_async(self, action: ActT, timeout_s: float | None = None) -> ObsT:
+        """``step`` for async callers: awaits an ``async def _step``, else runs in a thread."""
+        if not _is_async(type(self)._step):
+            if self.runs_inline:
+                return self.step(action, timeout_s=timeout_s)
+            return await asyncio.to_thread(self.step, action, timeout_s=timeout_s)
+        self._count_step()
+        try:
+            observation = await self._step(action, timeout_s=timeout_s)  # type: ignore[misc]
+        except BaseException:
+            self._uncount_step()
+            raise
+        return self._stepped(observation)
 
     @property
     def state(self) -> StateT:
         """Episode bookkeeping (``episode_id``, ``step_count``, and env-specific fields)."""
         return self._state
 
+    @property
+    def episode_over(self) -> bool:
+        """The episode ended (``done`` was returned); only ``reset`` goes on."""
+        return self._episode_over
+
+    @property
+    def at_step_limit(self) -> bool:
+        """This step (inside ``_step``) or the last one reached :attr:`max_steps`."""
+        return self.max_steps is not None and self._state.step_count >= self.max_steps
+
     def close(self) -> None:
         """Release resources; called once when the session ends."""
-
-    async def reset_async(
-        self, seed: int | None = None, episode_id: str | None = None, **options: Any
-    ) -> ObsT:
-        """Async ``reset``; by default runs :meth:`reset` in a thread."""
-        return await asyncio.to_thread(self.reset, seed=seed, episode_id=episode_id, **options)
-
-    async def step_async(self, action: ActT, timeout_s: float | None = None) -> ObsT:
-        """Async ``step``; by default runs :meth:`step` in a thread."""
-        return await asyncio.to_thread(self.step, action, timeout_s=timeout_s)
 
     async def close_async(self) -> None:
         """Async ``close``; by default runs :meth:`close` in a thread."""
@@ -130,10 +248,46 @@ class Environment(Generic[ActT, ObsT, StateT]):
         has closed.
         """
 
-    # -- helpers for authors ---------------------------------------------------------
+    # -- the episode's rules -----------------------------------------------------------
+
+    def _open_episode(self, seed: int | None, episode_id: str | None) -> None:
+        self._in_episode = self._episode_over = self.truncated = False
+        self.begin_episode(seed, episode_id)
+
+    def _opened(self, observation: ObsT) -> ObsT:
+        self._in_episode = True
+        self._episode_over = bool(getattr(observation, "done", False))
+        return observation
+
+    def _count_step(self) -> None:
+        if not self._in_episode:
+            raise EpisodeNotStarted("call reset before step: no episode has started")
+        if self._episode_over:
+            raise EpisodeOver(
+                "the episode is over (it returned done=True); call reset to start another"
+            )
+        self._state.step_count += 1
+
+    def _uncount_step(self) -> None:
+        self._state.step_count -= 1
+
+    def _stepped(self, observation: ObsT) -> ObsT:
+        if not getattr(observation, "done", False) and self.at_step_limit:
+            observation.done = True
+            self.truncated = True
+        self._episode_over = bool(getattr(observation, "done", False))
+        return observation
+
+    def _refuse_async(self, method: str) -> None:
+        if _is_async(getattr(type(self), f"_{method}")):
+            raise TypeError(
+                f"{type(self).__name__} is asynchronous: use `await env.{method}_async(...)`"
+            )
+
+    # -- helpers for authors -------------------------------------------------------------
 
     def begin_episode(self, seed: int | None = None, episode_id: str | None = None) -> None:
-        """Seed :attr:`rng`, reset the rubric and the state; call it first in ``reset``.
+        """Seed :attr:`rng`, reset the rubric and the state (``reset`` calls it first).
 
         With ``seed=None`` a fresh seed is drawn and kept in :attr:`seed`, so any
         episode can be replayed by resetting with that seed.
@@ -156,8 +310,15 @@ class Environment(Generic[ActT, ObsT, StateT]):
 
     @classmethod
     def runs_async(cls, method: str) -> bool:
-        """True when the subclass implements ``reset_async``/``step_async`` itself."""
-        return getattr(cls, method) is not getattr(Environment, method)
+        """True when the server should await ``method`` (``reset_async``, ``step_async``,
+        ``close_async``) on its event loop: its hook is an ``async def``, the hooks run
+        inline (:attr:`runs_inline`), or a proxy relays it."""
+        if getattr(cls, method) is not getattr(Environment, method):
+            return True
+        hook = _HOOKS.get(method)
+        if hook is None or hook == method:
+            return False
+        return cls.runs_inline or _is_async(getattr(cls, hook))
 
     @classmethod
     def tools(cls) -> dict[str, ToolSpec]:
@@ -165,12 +326,29 @@ class Environment(Generic[ActT, ObsT, StateT]):
         return _tools_of(cls)
 
     @classmethod
-    def reset_options_model(cls) -> type[BaseModel]:
-        """A pydantic model of what ``reset`` accepts, built from its signature.
+    def validate_reset_options(cls, **options: Any) -> dict[str, Any]:
+        """``options`` checked against :meth:`reset_options_model`: the keyword arguments
+        ``_reset`` gets (only those given, converted). Raises ``pydantic.ValidationError``.
+        """
+        model = cls.reset_options_model()
+        validated = model.model_validate(options)
+        kwargs = {name: getattr(validated, name) for name in validated.model_fields_set}
+        kwargs.update(validated.model_extra or {})
+        kwargs.setdefault("seed", None)
+        kwargs.setdefault("episode_id", None)
+        return kwargs
 
-        Unknown options are refused unless ``reset`` takes ``**options``.
+    @classmethod
+    def reset_options_model(cls) -> type[BaseModel]:
+        """A pydantic model of what ``reset`` accepts, built from ``_reset``'s signature.
+
+        Unknown options are refused unless ``_reset`` takes ``**options``.
         """
         return _reset_model_of(cls)
+
+
+def _is_async(fn: Any) -> bool:
+    return inspect.iscoroutinefunction(fn)
 
 
 @cache
@@ -180,9 +358,8 @@ def _tools_of(cls: type[Environment[Any, Any, Any]]) -> dict[str, ToolSpec]:
 
 @cache
 def _reset_model_of(cls: type[Environment[Any, Any, Any]]) -> type[BaseModel]:
-    method = cls.reset_async if cls.runs_async("reset_async") else cls.reset
     fields, var_kwargs = fields_from_signature(
-        method,
+        cls._reset,
         skip_first=True,
         overrides={"seed": Seed | None, "episode_id": EpisodeId | None},
     )

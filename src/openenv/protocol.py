@@ -56,6 +56,8 @@ class ErrorCode(str, Enum):
     """A step overran its timeout; the session is ended."""
     NOT_RESET = "NOT_RESET"
     """``step`` before the first ``reset``: an episode must be started first."""
+    EPISODE_OVER = "EPISODE_OVER"
+    """``step`` after the episode ended (``done``): nothing ran, no reward; reset to go on."""
     MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
     """The message exceeded the server's ``max_message_bytes``; the session goes on."""
     UNAUTHORIZED = "UNAUTHORIZED"

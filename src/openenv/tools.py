@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,17 +54,30 @@ class ToolSpec:
         """The tool as MCP lists it (``schema_key`` is ``input_schema`` in step observations)."""
         return {"name": self.name, "description": self.description, schema_key: self.input_schema}
 
-    async def call(self, env: object, arguments: dict[str, Any]) -> Any:
-        """Validate ``arguments`` and run the tool on ``env``.
+    def bind(self, env: object, arguments: dict[str, Any]) -> Callable[[], Any]:
+        """The call of this tool on ``env`` with ``arguments`` validated, not yet made.
 
-        Raises :class:`pydantic.ValidationError` when the arguments do not fit.
+        Calling it runs the method (a coroutine for an ``async def`` tool). Raises
+        :class:`pydantic.ValidationError` when the arguments do not fit.
         """
         validated = self.arguments_model.model_validate(arguments)
         kwargs = {name: getattr(validated, name) for name in type(validated).model_fields}
-        result = getattr(env, self.method_name)(**kwargs)
+        return functools.partial(getattr(env, self.method_name), **kwargs)
+
+    async def call(self, env: object, arguments: dict[str, Any]) -> Any:
+        """Validate ``arguments`` and run the tool on ``env``, here (no thread, no limit).
+
+        The server does not use this: it runs synchronous tools in worker threads
+        under the step timeout (:meth:`openenv.server.sessions.Session.call_tool`).
+        """
+        result = self.bind(env, arguments)()
         if inspect.isawaitable(result):
             result = await result
         return result
+
+    def is_async(self, env: object) -> bool:
+        """Whether the tool's method on ``env`` is a coroutine function."""
+        return inspect.iscoroutinefunction(getattr(env, self.method_name))
 
 
 def tool(fn: F | None = None, *, name: str | None = None, description: str | None = None) -> Any:

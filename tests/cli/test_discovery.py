@@ -36,11 +36,10 @@ class PingEnvironment(Environment[Ping, Pong, State]):
     action_type = Ping
     observation_type = Pong
 
-    def reset(self, seed=None, episode_id=None):
-        self.begin_episode(seed, episode_id)
+    def _reset(self, seed=None, episode_id=None):
         return Pong()
 
-    def step(self, action, timeout_s=None):
+    def _step(self, action, timeout_s=None):
         return Pong(n=action.n, reward=1.0, done=True)
 '''
 

@@ -118,8 +118,8 @@ def echo_with_metadata_env() -> type:
     from echo_env.server import EchoEnvironment
 
     class EchoWithMetadata(EchoEnvironment):
-        def step(self, action: Any, timeout_s: float | None = None) -> Any:
-            observation = super().step(action, timeout_s)
+        def _step(self, action: Any, timeout_s: float | None = None) -> Any:
+            observation = super()._step(action, timeout_s)
             observation.metadata = {
                 "original_message": action.message,
                 "step_count": self.state.step_count,

@@ -52,20 +52,19 @@ class GridEnv(Environment[GridAction, GridObservation, State]):
 
     action_type = GridAction
     observation_type = GridObservation
+    max_steps = 20
 
-    def reset(self, seed=None, episode_id=None, size: int = 4) -> GridObservation:
-        self.begin_episode(seed, episode_id)
+    def _reset(self, seed=None, episode_id=None, size: int = 4) -> GridObservation:
         self.cell = self.rng.randrange(8)
         return self._observe()
 
-    def step(self, action: GridAction, timeout_s=None) -> GridObservation:
-        self.state.step_count += 1
+    def _step(self, action: GridAction, timeout_s=None) -> GridObservation:
         delta = {"up": -4, "down": 4, "left": -1, "right": 1}[action.move] * action.speed
         self.cell = min(15, max(0, self.cell + delta))
         obs = self._observe()
         obs.terminated = self.cell == 15
-        obs.truncated = not obs.terminated and self.state.step_count >= 20
-        obs.done = obs.terminated or obs.truncated
+        obs.truncated = not obs.terminated and self.at_step_limit
+        obs.done = obs.terminated  # at max_steps the base class sets done too
         obs.reward = 1.0 if obs.terminated else -0.1
         return obs
 
@@ -176,10 +175,10 @@ class FreeFormAction(Action):
 class FreeFormEnv(Environment[FreeFormAction, Observation, State]):
     action_type = FreeFormAction
 
-    def reset(self, seed=None, episode_id=None) -> Observation:
+    def _reset(self, seed=None, episode_id=None) -> Observation:
         return Observation()
 
-    def step(self, action, timeout_s=None) -> Observation:
+    def _step(self, action, timeout_s=None) -> Observation:
         return Observation()
 
 

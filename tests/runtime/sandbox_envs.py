@@ -62,14 +62,12 @@ class TrialEnv(Environment[TrialAction, TrialObservation, State]):
         super().__init__()
         self.hoard: list[bytes] = []
 
-    def reset(
+    def _reset(
         self, seed: int | None = None, episode_id: str | None = None, **options: Any
     ) -> TrialObservation:
-        self.begin_episode(seed, episode_id)
         return TrialObservation(pid=os.getpid())
 
-    def step(self, action: TrialAction, timeout_s: float | None = None) -> TrialObservation:
-        self.state.step_count += 1
+    def _step(self, action: TrialAction, timeout_s: float | None = None) -> TrialObservation:
         amount = action.amount
         if action.do == "crash":
             os._exit(int(amount) or 3)

@@ -138,6 +138,7 @@ async def main():
     for action in ({"do": "crash"}, {"do": "exit", "amount": 2}, {"do": "sleep"}):
         worker = await SandboxWorker.start(TrialEnv, SandboxPolicy())
         try:
+            await worker.call({"op": "reset", "kwargs": {}})
             await worker.call({"op": "step", "action": action})
         except Exception as exc:
             print(exc)

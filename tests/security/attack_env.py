@@ -1,6 +1,6 @@
 """The escape suite's attacker: an environment whose action is Python code, run in its worker.
 
-``step`` runs ``exec(code)`` inside the sandboxed worker and returns what the code
+Each step runs ``exec(code)`` inside the sandboxed worker and returns what the code
 printed and the exception it raised, if any. It is a top-level module on
 purpose: the worker imports it by name (``attack_env``), so only this one file
 is bound into the sandbox (at ``/opt/openenv/lib/attack_env.py``) — not the
@@ -34,14 +34,12 @@ class AttackEnvironment(Environment[AttackAction, AttackObservation, State]):
     action_type = AttackAction
     observation_type = AttackObservation
 
-    def reset(
+    def _reset(
         self, seed: int | None = None, episode_id: str | None = None, **options: Any
     ) -> AttackObservation:
-        self.begin_episode(seed, episode_id)
         return AttackObservation(output="ready")
 
-    def step(self, action: AttackAction, timeout_s: float | None = None) -> AttackObservation:
-        self.state.step_count += 1
+    def _step(self, action: AttackAction, timeout_s: float | None = None) -> AttackObservation:
         printed = io.StringIO()
         error = None
         try:

@@ -440,17 +440,17 @@ def test_http_step_exception(serve):
 class ReturnsWrongThings(ToyEnv):
     """reset/step that return something other than an Observation."""
 
-    def reset(self, seed=None, episode_id=None, **options):
-        observation = super().reset(seed, episode_id, **options)
+    def _reset(self, seed=None, episode_id=None, **options):
+        observation = super()._reset(seed, episode_id, **options)
         return {"not": "an observation"} if options.get("wrong") else observation
 
-    def step(self, action, timeout_s=None):
-        observation = super().step(action, timeout_s)
+    def _step(self, action, timeout_s=None):
+        observation = super()._step(action, timeout_s)
         return observation.model_dump() if action.message == "dict" else None
 
 
 class AsyncReturnsWrongThings(AsyncToyEnv):
-    async def step_async(self, action, timeout_s=None):
+    async def _step(self, action, timeout_s=None):
         return "a string"
 
 

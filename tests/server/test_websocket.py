@@ -248,7 +248,7 @@ def test_no_id_in_replies_to_messages_without_one(echo_server):
 
 def test_pipelined_requests_are_answered_in_order(echo_server):
     with open_ws(echo_server, ext=True) as ws:
-        send(ws, {"type": "reset", "data": {}, "id": 0})
+        send(ws, {"type": "reset", "data": {"max_steps": 20}, "id": 0})
         for i in range(1, 21):
             send(ws, {"type": "step", "data": {"message": "m" * i}, "id": i})
         frames = [recv(ws) for _ in range(21)]

@@ -11,6 +11,7 @@ from atari_env import AtariAction, AtariObservation
 from atari_env.server import AtariEnvironment
 from atari_env.server.environment import resolve_game
 
+from openenv.environment import EpisodeOver
 from openenv.integrations.gym_spaces import decode_png, decode_value, space_from_description
 
 
@@ -123,8 +124,10 @@ def test_truncation_lives_and_counters(env):
     assert [o.truncated for o in observations] == [False] * 4 + [True]
     assert observations[-1].done and observations[-1].episode_frame_number == 10
     assert all(o.lives == 5 for o in observations)
-    with pytest.raises(ValueError, match="episode is over"):
+    assert env.truncated and env.state.step_count == 5
+    with pytest.raises(EpisodeOver):
         env.step(AtariAction(action=0))
+    assert env.state.step_count == 5 and env.env.ale.getEpisodeFrameNumber() == 10
 
 
 def test_the_emulator_is_reused_unless_its_settings_change(env):

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import chess
 import pytest
 from chess_env import ChessAction, ChessObservation
 from chess_env.server import ChessEnvironment, Engine
 from chess_env.server.engine import capture_gain, evaluate
+
+from openenv.environment import EpisodeOver
 
 BACK_RANK_WIN = "6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1"  # white to play Ra8#
 BACK_RANK_LOSS = "6k1/1p3ppp/8/8/8/8/8/R5K1 b - - 0 1"  # black plays ...b6?, white mates
@@ -73,8 +76,9 @@ def test_rewards_win_loss_draw():
     obs = env.step(ChessAction(move="Ra8#"))
     assert obs.done and obs.reward == 1.0 and obs.result == "1-0"
     assert obs.termination == "checkmate" and obs.legal_moves == []
-    with pytest.raises(ValueError, match="the game is over"):
+    with pytest.raises(EpisodeOver):
         env.step(ChessAction(move="Kf1"))
+    assert env.state.step_count == 1 and env.state.result == "1-0"
 
     obs = env.reset(fen=BACK_RANK_LOSS, level=1, color="black")
     assert obs.turn == "black" and obs.last_move is None  # black to move: the agent's turn
@@ -170,13 +174,26 @@ def test_engine_levels_are_checked():
         Engine(level=7, seed=0)
 
 
-async def test_searching_levels_step_in_a_thread():
+async def test_searching_levels_step_in_a_thread(monkeypatch):
+    threads = []
+    choose = Engine.choose
+
+    def recorded(engine, board):
+        threads.append((engine.level, threading.get_ident()))
+        return choose(engine, board)
+
+    monkeypatch.setattr(Engine, "choose", recorded)
     env = ChessEnvironment()
     assert ChessEnvironment.runs_async("step_async")
-    env.reset(seed=1, level=2)
+    await env.reset_async(seed=1, level=2)
     assert (await env.step_async(ChessAction(move="e4"))).last_move is not None
-    env.reset(seed=1, level=0)
+    await env.reset_async(seed=1, level=0)
     assert (await env.step_async(ChessAction(move="e4"))).ply == 2
+    here = threading.get_ident()
+    assert [(level, thread == here) for level, thread in threads] == [(2, False), (0, True)]
+    await env.reset_async(fen=BACK_RANK_WIN, level=0)
+    assert (await env.step_async(ChessAction(move="Ra8#"))).done
+    assert not env.runs_inline  # the reset after the end: in a thread
 
 
 # -- a scripted agent ---------------------------------------------------------------------------

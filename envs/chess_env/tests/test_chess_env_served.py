@@ -31,6 +31,9 @@ def test_a_game_over_the_wire(base_url):
         state = env.state()
         assert isinstance(state, ChessState)
         assert (state.episode_id, state.step_count, state.result) == ("g", 1, "1-0")
+        with pytest.raises(EnvServerError) as over:
+            env.step(ChessAction(move="Kf1"))
+        assert over.value.code == "EPISODE_OVER" and env.state().step_count == 1
 
 
 def test_an_illegal_move_is_an_error_frame_and_the_game_goes_on(base_url):

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import random
+import threading
 
 import pytest
 from connect4_env import Connect4Action, Connect4Observation
 from connect4_env.server import Board, Connect4Environment, best_move
+from connect4_env.server import environment as connect4_environment
 from connect4_env.server.board import four_in_a_row
+
+from openenv.environment import EpisodeOver
 
 
 def play(env: Connect4Environment, policy, **reset) -> list[Connect4Observation]:
@@ -79,8 +83,10 @@ def test_rewards_win_loss():
     assert last.done and last.winner in ("agent", "opponent")
     assert last.reward == (1.0 if last.winner == "agent" else -1.0)
     assert all(obs.reward == 0.0 for obs in episode[1:-1])
-    with pytest.raises(ValueError, match="the game is over"):
+    moves = env.state.step_count
+    with pytest.raises(EpisodeOver):
         env.step(Connect4Action(column=1))
+    assert env.state.step_count == moves and len(env.state.history) == last.moves
     # depth 2 blocks, so the agent stacking one column never wins
     last = play(env, lambda o: Connect4Action(column=o.legal_columns[0]), seed=3, depth=2)[-1]
     assert last.winner == "opponent" and last.reward == -1.0
@@ -170,9 +176,18 @@ def test_a_scripted_lookahead_agent_beats_random_play():
     assert winners.count("agent") >= 9
 
 
-async def test_deep_lookahead_steps_in_a_thread():
+async def test_deep_lookahead_steps_in_a_thread(monkeypatch):
+    threads = []
+
+    def recorded(board, depth, rng):
+        threads.append((depth, threading.get_ident()))
+        return best_move(board, depth, rng)
+
+    monkeypatch.setattr(connect4_environment, "best_move", recorded)
     env = Connect4Environment()
-    env.reset(seed=1, depth=5)
+    await env.reset_async(seed=1, depth=5)
     assert (await env.step_async(Connect4Action(column=3))).moves == 2
-    env.reset(seed=1, opponent="random")
+    await env.reset_async(seed=1, depth=2)
     assert (await env.step_async(Connect4Action(column=3))).moves == 2
+    here = threading.get_ident()
+    assert [(depth, thread == here) for depth, thread in threads] == [(5, False), (2, True)]

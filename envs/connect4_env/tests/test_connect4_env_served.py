@@ -38,6 +38,9 @@ def test_a_game_over_the_wire(base_url):
         state = env.state()
         assert isinstance(state, Connect4State)
         assert state.episode_id == "c" and len(state.history) == result.observation.moves
+        with pytest.raises(EnvServerError) as over:
+            env.step(Connect4Action(column=6))
+        assert over.value.code == "EPISODE_OVER"
 
 
 def test_errors_are_error_frames_and_the_game_goes_on(base_url):

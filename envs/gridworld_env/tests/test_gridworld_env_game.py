@@ -10,6 +10,8 @@ from gridworld_env import GridWorldAction, GridWorldObservation
 from gridworld_env.server import LAYOUTS, GridWorldEnvironment
 from gridworld_env.server.environment import DIRECTIONS
 
+from openenv.environment import EpisodeOver
+
 
 def shortest_path_move(obs: GridWorldObservation) -> GridWorldAction:
     """A scripted agent: BFS on the observed grid from the agent to the goal, first move."""
@@ -71,15 +73,19 @@ def test_reaching_the_goal_pays_and_ends():
     assert episode[-1].done and not episode[-1].truncated and episode[-1].position == [4, 4]
     assert episode[-1].reward == pytest.approx(1.0 - 0.01)
     assert all(obs.reward == pytest.approx(-0.01) for obs in episode[1:-1])
-    with pytest.raises(ValueError, match="the episode is over"):
+    with pytest.raises(EpisodeOver):
         env.step(GridWorldAction(move="up"))
+    assert env.position == (4, 4) and env.state.step_count == 8
 
 
 def test_max_steps_truncates():
     env = GridWorldEnvironment()
     episode = play(env, lambda obs: GridWorldAction(move="left"), layout="open", max_steps=5)
     assert len(episode) == 6 and episode[-1].truncated and episode[-1].done
-    assert env.state.total_reward == pytest.approx(-0.05)
+    assert not any(obs.truncated or obs.done for obs in episode[:-1])
+    assert env.state.total_reward == pytest.approx(-0.05) and env.truncated
+    with pytest.raises(EpisodeOver):
+        env.step(GridWorldAction(move="left"))
 
 
 def test_shaping_is_potential_based():

@@ -39,6 +39,9 @@ def test_an_episode_over_the_wire(base_url):
         assert isinstance(state, GridWorldState)
         assert (state.episode_id, state.step_count, state.layout) == ("g", 8, "open")
         assert state.total_reward == pytest.approx(1.0 - 0.08)
+        with pytest.raises(EnvServerError) as over:
+            env.step(GridWorldAction(move="up"))
+        assert over.value.code == "EPISODE_OVER" and env.state().step_count == 8
 
 
 def test_refused_actions_and_options_leave_the_episode(base_url):
@@ -48,12 +51,24 @@ def test_refused_actions_and_options_leave_the_episode(base_url):
         with pytest.raises(EnvServerError) as caught:
             env.step({"move": "north"})
         assert caught.value.code == "VALIDATION_ERROR"
-        with pytest.raises(EnvServerError, match="unknown layout"):
-            env.reset(layout="labyrinth")
-        with pytest.raises(EnvServerError):
+        with pytest.raises(EnvServerError) as caught:
             env.reset(slip=2.0)
+        assert caught.value.code == "VALIDATION_ERROR"
         result = env.step(GridWorldAction(move="right"))
         assert result.observation.position == [0, 2] and env.state().step_count == 2
+
+
+def test_a_reset_the_environment_refuses_starts_no_episode(base_url):
+    with GridWorldEnv(base_url=base_url) as env:
+        env.reset(layout="open")
+        env.step(GridWorldAction(move="right"))
+        with pytest.raises(EnvServerError, match="unknown layout") as caught:
+            env.reset(layout="labyrinth")
+        assert caught.value.code == "EXECUTION_ERROR"
+        with pytest.raises(EnvServerError) as caught:
+            env.step(GridWorldAction(move="right"))
+        assert caught.value.code == "NOT_RESET"
+        assert env.reset(layout="open").observation.position == [0, 0]
 
 
 def test_two_sessions_on_one_server_are_independent(base_url):

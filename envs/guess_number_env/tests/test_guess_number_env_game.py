@@ -7,6 +7,8 @@ from guess_number_env import GuessNumberAction, GuessNumberObservation
 from guess_number_env.game import InvalidGuess, guesses_needed, hint, read_number, win_reward
 from guess_number_env.server import GuessNumberEnvironment
 
+from openenv.environment import EpisodeOver
+
 
 def play(env: GuessNumberEnvironment, *messages: str) -> list[GuessNumberObservation]:
     return [env.step(GuessNumberAction(message=m)) for m in messages]
@@ -153,13 +155,13 @@ def test_sparse_rewards_have_no_penalties():
     assert rewards == pytest.approx([0.0, 0.0, 0.0, 0.8])  # the third guess wins
 
 
-def test_stepping_after_the_end_changes_nothing():
+def test_stepping_after_the_end_is_refused_and_changes_nothing():
     env = GuessNumberEnvironment()
     env.reset(secret=37)
-    env.step(GuessNumberAction(message="[37]"))
-    after = env.step(GuessNumberAction(message="[37]"))
-    assert after.done and after.reward == 0.0 and "game is over" in after.error
-    assert after.history == ["37 correct"] and env.state.step_count == 1
+    assert env.step(GuessNumberAction(message="[37]")).done and env.episode_over
+    with pytest.raises(EpisodeOver, match="call reset"):
+        env.step(GuessNumberAction(message="[37]"))
+    assert env.state.guesses == [37] and env.state.step_count == 1
 
 
 def test_custom_ranges():

@@ -84,3 +84,7 @@ async def test_async_client_and_rules_tool(base_url):
         assert await env.call_tool("rules") == result.observation.prompt
         result = await env.step(GuessNumberAction(message="[3]"))
         assert result.done and result.reward == 1.0
+        with pytest.raises(EnvServerError) as over:
+            await env.step(GuessNumberAction(message="[3]"))
+        assert over.value.code == "EPISODE_OVER"
+        assert (await env.state()).step_count == 1

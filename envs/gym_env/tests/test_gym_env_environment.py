@@ -9,6 +9,7 @@ from gym_env import GymAction, GymObservation
 from gym_env.server import GymEnvironment
 from gym_env.server import environment as gym_module
 
+from openenv.environment import EpisodeNotStarted, EpisodeOver
 from openenv.integrations.gym_spaces import decode_array, decode_png, space_from_description
 
 
@@ -49,8 +50,9 @@ def test_steps_carry_reward_flags_and_info(env):
             break
     assert obs.terminated and not obs.truncated and obs.done
     assert env.state.episode_return == total == env.state.step_count
-    with pytest.raises(ValueError, match="episode is over"):
+    with pytest.raises(EpisodeOver):
         env.step(GymAction(action=1))
+    assert env.state.episode_return == total == env.state.step_count
 
 
 def test_truncation_by_max_episode_steps(env):
@@ -64,7 +66,7 @@ def test_truncation_by_max_episode_steps(env):
 
 
 def test_step_before_reset_and_illegal_actions(env):
-    with pytest.raises(ValueError, match="reset"):
+    with pytest.raises(EpisodeNotStarted, match="reset"):
         env.step(GymAction(action=0))
     env.reset(seed=0)
     for bad, message in [
@@ -93,12 +95,16 @@ def test_unknown_ids_are_explained(env):
         env.reset(make_kwargs={"no_such_option": 1})
 
 
-def test_a_failed_reset_leaves_the_episode_alone(env):
+def test_a_failed_reset_keeps_the_env_but_starts_no_episode(env):
     env.reset(seed=1)
+    made = env.env
     with pytest.raises(ValueError):
         env.reset(env_id="NoSuchGame-v9")
-    assert env.config is not None and env.config.env_id == "CartPole-v1"
-    assert env.step(GymAction(action=0)).reward == 1.0
+    assert env.config is not None and env.config.env_id == "CartPole-v1" and env.env is made
+    with pytest.raises(EpisodeNotStarted):  # the base class: a failed reset ends the episode
+        env.step(GymAction(action=0))
+    env.reset(seed=1)
+    assert env.env is made and env.step(GymAction(action=0)).reward == 1.0
 
 
 def test_the_env_is_reused_unless_the_options_change(env):
@@ -198,16 +204,19 @@ def test_metadata():
 
 
 async def test_quick_steps_run_on_the_event_loop(env, monkeypatch):
-    assert GymEnvironment.runs_async("step_async") and not GymEnvironment.runs_async("reset_async")
-    env.reset(seed=0)
-    assert env._inline is False  # the first step of an episode goes to a thread
+    assert GymEnvironment.runs_async("step_async") and GymEnvironment.runs_async("reset_async")
+    assert env.runs_inline is False  # the first reset goes to a thread
+    await env.reset_async(seed=0)
+    assert env.runs_inline is False  # the first step of an episode goes to a thread
     await env.step_async(GymAction(action=1))
-    assert env._inline is True  # CartPole steps in microseconds: the next one runs inline
+    assert env.runs_inline is True  # CartPole steps in microseconds: the next one runs inline
+    while not (await env.step_async(GymAction(action=1))).done:
+        pass
+    assert env.runs_inline is False  # the episode ended: the reset goes to a thread
+    await env.reset_async(seed=0, render=True)
     await env.step_async(GymAction(action=1))
-    env.reset(seed=0, render=True)
-    await env.step_async(GymAction(action=1))
-    assert env._inline is False  # rendering steps always go to a thread
+    assert env.runs_inline is False  # rendering steps always go to a thread
     monkeypatch.setattr(gym_module, "INLINE_STEP_S", 0.0)
-    env.reset(seed=0)
+    await env.reset_async(seed=0)
     await env.step_async(GymAction(action=1))
-    assert env._inline is False
+    assert env.runs_inline is False

@@ -7,6 +7,9 @@ from hangman_env import HangmanAction, HangmanObservation
 from hangman_env.agent import FrequencyAgent
 from hangman_env.game import InvalidGuess, mask, read_guess, words
 from hangman_env.server import HangmanEnvironment
+from pydantic import ValidationError
+
+from openenv.environment import EpisodeOver
 
 
 def play(env: HangmanEnvironment, *messages: str) -> list[HangmanObservation]:
@@ -165,13 +168,14 @@ def test_sparse_rewards():
     assert rewards == [0.0, 0.0, 0.0, 1.0]
 
 
-def test_stepping_after_the_end_changes_nothing():
+def test_stepping_after_the_end_is_refused_and_changes_nothing():
     env = HangmanEnvironment()
     env.reset(word="rabbit")
-    env.step(HangmanAction(message="[rabbit]"))
-    after = env.step(HangmanAction(message="[e]"))
-    assert after.done and after.reward == 0.0 and "game is over" in after.error
-    assert after.guessed_letters == [] and env.state.step_count == 1
+    assert env.step(HangmanAction(message="[rabbit]")).done and env.episode_over
+    with pytest.raises(EpisodeOver, match="call reset"):
+        env.step(HangmanAction(message="[e]"))
+    assert env.state.guessed_letters == [] and env.state.step_count == 1
+    assert env.state.lives_left == 6 and env.state.invalid_count == 0
 
 
 def test_seeded_games_are_identical_and_seeds_pick_different_words():
@@ -213,10 +217,11 @@ def test_reset_options_are_validated():
     ):
         with pytest.raises(ValueError):
             model.model_validate(bad)
-    env = HangmanEnvironment()
-    with pytest.raises(ValueError, match="word must be"):
+    env = HangmanEnvironment()  # in process too, reset checks its options
+    with pytest.raises(ValidationError) as refused:
         env.reset(word="x")
-    with pytest.raises(ValueError, match="lives"):
+    assert refused.value.errors()[0]["loc"] == ("word",)
+    with pytest.raises(ValidationError, match="lives"):
         env.reset(lives=0)
 
 

@@ -81,3 +81,9 @@ async def test_async_client_and_rules_tool(base_url):
         assert await env.call_tool("rules") == result.observation.prompt
         result = await env.step(HangmanAction(message="t"))
         assert result.observation.pattern == "_tt__" and not result.done
+        result = await env.step(HangmanAction(message="[otter]"))
+        assert result.done and result.observation.won
+        with pytest.raises(EnvServerError) as over:
+            await env.step(HangmanAction(message="e"))
+        assert over.value.code == "EPISODE_OVER"
+        assert (await env.state()).step_count == 2

@@ -10,6 +10,8 @@ from maze_env import MazeAction, MazeObservation
 from maze_env.server import MazeEnvironment, generate_maze
 from maze_env.server.environment import DIRECTIONS, shortest_path
 
+from openenv.environment import EpisodeOver
+
 
 def play(env, policy, **reset) -> list[MazeObservation]:
     observations = [env.reset(**reset)]
@@ -113,15 +115,19 @@ def test_the_exit_pays_and_ends():
     assert len(episode) - 1 == env.state.shortest_path
     assert episode[-1].reward == pytest.approx(0.99)
     assert env.state.total_reward == pytest.approx(1.0 - 0.01 * env.state.shortest_path)
-    with pytest.raises(ValueError, match="the episode is over"):
+    with pytest.raises(EpisodeOver):
         env.step(MazeAction(move="up"))
+    assert env.position == env.exit and env.state.step_count == env.state.shortest_path
 
 
 def test_max_steps_truncates():
     env = MazeEnvironment()
     episode = play(env, lambda o: MazeAction(move="up"), seed=2, max_steps=3, step_penalty=0.5)
-    assert len(episode) == 4 and episode[-1].truncated
-    assert env.state.total_reward == pytest.approx(-1.5)
+    assert len(episode) == 4 and episode[-1].truncated and episode[-1].done
+    assert not any(obs.truncated or obs.done for obs in episode[:-1])
+    assert env.state.total_reward == pytest.approx(-1.5) and env.truncated
+    with pytest.raises(EpisodeOver):
+        env.step(MazeAction(move="up"))
 
 
 def test_same_seed_same_actions_same_episode():

@@ -32,6 +32,11 @@ def test_an_episode_over_the_wire(base_url):
         state = env.state()
         assert isinstance(state, MazeState)
         assert (state.episode_id, state.step_count, state.width) == ("m", 1, 4)
+        env.reset(seed=4, width=4, height=4, max_steps=1)
+        assert env.step(MazeAction(move="up")).observation.truncated
+        with pytest.raises(EnvServerError) as over:
+            env.step(MazeAction(move="up"))
+        assert over.value.code == "EPISODE_OVER" and env.state().step_count == 1
 
 
 def test_refused_actions_and_options_leave_the_episode(base_url):

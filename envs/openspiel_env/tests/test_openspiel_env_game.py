@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import functools
-import inspect
 import random
+import threading
 
 import pyspiel
 import pytest
 from openspiel_env import OpenSpielAction, OpenSpielObservation
 from openspiel_env.server import GAMES, OpenSpielEnvironment
+from openspiel_env.server import environment as openspiel_environment
 from openspiel_env.server import opponents as opponents_module
 from openspiel_env.server.opponents import OpenSpielMCTS, SmallUCT, make_opponent
+
+from openenv.environment import EpisodeOver
 
 SMALL_PARAMS = {"go": {"board_size": 9}, "hex": {"board_size": 5}, "gomoku": {"size": 9}}
 
@@ -149,8 +152,9 @@ def test_actions_by_string_and_the_public_clients_fields():
     env.reset(seed=3, game="blackjack")
     obs = env.step(OpenSpielAction(action_str="Stand"))
     assert obs.done and obs.reward in (-1.0, 0.0, 1.0)
-    with pytest.raises(ValueError, match="the game is over"):
+    with pytest.raises(EpisodeOver):
         env.step(OpenSpielAction(action_str="Stand"))
+    assert env.state.step_count == 1
     env.reset(seed=3, game="tic_tac_toe")
     # The public OpenEnv client sends game_name/game_params with every action: ignored.
     obs = env.step(OpenSpielAction(action_id=0, game_name="catch", game_params={}))
@@ -249,30 +253,50 @@ def test_mcts_beats_random_play_at_connect_four():
     assert results == [-1.0, -1.0, -1.0]
 
 
-def test_reset_async_takes_the_same_options_as_reset():
-    assert inspect.signature(OpenSpielEnvironment.reset_async) == inspect.signature(
-        OpenSpielEnvironment.reset
-    )
+@pytest.fixture
+def opponent_threads(monkeypatch) -> list[tuple[str, bool]]:
+    """``(opponent class, moved on this thread)`` for each opponent move, in order."""
+    threads: list[tuple[str, bool]] = []
+    here = threading.get_ident()
+    make = openspiel_environment.make_opponent
+
+    def recorded(*args):
+        opponent = make(*args)
+        choose = opponent.choose
+
+        def recorded_choose(state):
+            threads.append((type(opponent).__name__, threading.get_ident() == here))
+            return choose(state)
+
+        opponent.choose = recorded_choose
+        return opponent
+
+    monkeypatch.setattr(openspiel_environment, "make_opponent", recorded)
+    return threads
 
 
-async def test_reset_async_plays_an_mcts_opening_in_a_thread():
+async def test_an_mcts_opening_at_reset_runs_in_a_thread(opponent_threads):
     env = OpenSpielEnvironment()
     obs = await env.reset_async(seed=2, game="tic_tac_toe", opponent="mcts", agent_player=1)
-    assert obs.opponent_last_action is not None and env._heavy
+    assert obs.opponent_last_action is not None and not env.runs_inline
+    assert opponent_threads == [("OpenSpielMCTS", False)]
     obs = await env.reset_async(seed=2, game="kuhn_poker", agent_player=1)
-    assert obs.legal_action_strings == ["Pass", "Bet"] and not env._heavy
+    assert obs.legal_action_strings == ["Pass", "Bet"] and env.runs_inline
 
 
-async def test_step_async_runs_mcts_steps_in_a_thread():
+async def test_step_async_runs_mcts_steps_in_a_thread(opponent_threads):
     env = OpenSpielEnvironment()
     assert OpenSpielEnvironment.runs_async("step_async")
     assert OpenSpielEnvironment.runs_async("reset_async")
-    env.reset(seed=1, game="tic_tac_toe", opponent="mcts", mcts_simulations=20)
-    assert env._heavy
+    await env.reset_async(seed=1, game="tic_tac_toe", opponent="mcts", mcts_simulations=20)
     assert (await env.step_async(OpenSpielAction(action_id=4))).opponent_last_action is not None
-    env.reset(seed=1, game="tic_tac_toe")
-    assert not env._heavy
+    await env.reset_async(seed=1, game="tic_tac_toe")
     assert (await env.step_async(OpenSpielAction(action_id=4))).reward == 0.0
+    mcts, cheap = opponent_threads
+    assert mcts[1] is False and cheap[1] is True  # MCTS in a thread, random on the loop
+    await env.reset_async(seed=3, game="blackjack")
+    assert (await env.step_async(OpenSpielAction(action_str="Stand"))).done
+    assert not env.runs_inline  # the reset after the end: in a thread (MCTS may open)
 
 
 async def test_list_games_tool():

@@ -43,6 +43,9 @@ def test_an_episode_over_the_wire(base_url):
         for action in (8, 2, 6):  # o takes 1, then 3: x wins on the 2-4-6 diagonal
             result = env.step(OpenSpielAction(action_id=action))
         assert result.done and result.reward == 1.0 and result.observation.returns == [1.0, -1.0]
+        with pytest.raises(EnvServerError) as over:
+            env.step(OpenSpielAction(action_id=0))
+        assert over.value.code == "EPISODE_OVER" and env.state().step_count == 4
 
 
 def test_an_illegal_move_is_an_error_frame_and_the_session_goes_on(base_url):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 from wordle_env import WordleAction, WordleObservation
 from wordle_env.game import (
     InvalidGuess,
@@ -14,6 +15,8 @@ from wordle_env.game import (
 )
 from wordle_env.server import WordleEnvironment
 from wordle_env.solver import FIRST_GUESS, WordleSolver
+
+from openenv.environment import EpisodeOver
 
 
 def play(env: WordleEnvironment, *messages: str) -> list[WordleObservation]:
@@ -189,14 +192,15 @@ def test_sparse_rewards():
     assert rewards == [0.0, 0.0, 0.0, 1.0]
 
 
-def test_stepping_after_the_end_changes_nothing():
+def test_stepping_after_the_end_is_refused_and_changes_nothing():
     env = WordleEnvironment()
     env.reset(word="slate")
     solved = env.step(WordleAction(message="[slate]"))
-    after = env.step(WordleAction(message="[crane]"))
-    assert after.done and after.reward == 0.0 and "game is over" in after.error
-    assert after.board == solved.board and env.state.step_count == 1
-    assert "reset to play again" in after.prompt
+    assert solved.done and env.episode_over
+    with pytest.raises(EpisodeOver, match="call reset"):
+        env.step(WordleAction(message="[crane]"))
+    assert env.state.guesses == ["slate"] and env.state.step_count == 1
+    assert env.reset(word="crane").board == []
 
 
 def test_a_chosen_word_outside_the_list_can_be_guessed():
@@ -254,10 +258,11 @@ def test_reset_options_are_validated():
     ):
         with pytest.raises(ValueError):
             model.model_validate(bad)
-    env = WordleEnvironment()
-    with pytest.raises(ValueError, match="word must be"):
+    env = WordleEnvironment()  # in process too, reset checks its options
+    with pytest.raises(ValidationError) as refused:
         env.reset(word="cat")
-    with pytest.raises(ValueError, match="max_tries"):
+    assert refused.value.errors()[0]["loc"] == ("word",)
+    with pytest.raises(ValidationError, match="max_tries"):
         env.reset(max_tries=0)
 
 

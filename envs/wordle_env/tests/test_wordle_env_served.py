@@ -80,3 +80,7 @@ async def test_async_client_and_rules_tool(base_url):
         assert await env.call_tool("rules") == result.observation.prompt
         result = await env.step(WordleAction(message="SLATE"))
         assert result.done and result.reward == pytest.approx(1.0)
+        with pytest.raises(EnvServerError) as over:
+            await env.step(WordleAction(message="[crane]"))
+        assert over.value.code == "EPISODE_OVER"
+        assert (await env.state()).step_count == 1

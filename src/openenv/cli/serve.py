@@ -68,6 +68,15 @@ def serve(
         Isolation | None,
         typer.Option(help="Where environments run (default: openenv.yaml's isolation, else none)."),
     ] = None,
+    allow_unsandboxed_agent_code: Annotated[
+        bool,
+        typer.Option(
+            "--allow-unsandboxed-agent-code",
+            help="With --isolation none, serve an environment that runs agent code "
+            "(coding_env, terminal_env) anyway. Its programs are then NOT isolated from "
+            "this machine and rewards are not protected: see docs/rewards.md.",
+        ),
+    ] = False,
     idle_timeout: Annotated[
         float | None,
         typer.Option(
@@ -95,6 +104,7 @@ def serve(
     import uvicorn
 
     from ..server import ServerConfig, create_app, uvicorn_config
+    from ..server.config import UNSANDBOXED_WARNING, IsolationRequired
     from ..server.run import http_url, ws_url
 
     found = find_environment(env)
@@ -104,7 +114,11 @@ def serve(
             f"openenv.yaml of {found.name} asks for isolation {chosen!r}; "
             "use --isolation none or sandbox"
         )
-    settings: dict[str, Any] = {"token": token or None, "isolation": chosen}
+    settings: dict[str, Any] = {
+        "token": token or None,
+        "isolation": chosen,
+        "unsandboxed_agent_code": allow_unsandboxed_agent_code,
+    }
     if found.settings.get("sandbox"):  # per-environment limits from openenv.yaml
         settings["sandbox"] = found.settings["sandbox"]
     if max_sessions is not None:
@@ -119,8 +133,10 @@ def serve(
         raise CliError(f"invalid server settings: {exc.errors()[0]['msg']}") from None
     try:
         app = create_app(found.env_class, config=config)
-    except (SandboxUnavailable, TypeError) as exc:
+    except (SandboxUnavailable, IsolationRequired, TypeError) as exc:
         raise CliError(str(exc)) from None
+    if chosen == "none" and found.env_class.requires_sandbox:
+        err_console.print(f"warning: {UNSANDBOXED_WARNING.format(name=found.name)}", soft_wrap=True)
     sock = bind_socket(host, port if port is not None else (found.port or 8000))
     server = uvicorn.Server(uvicorn_config(app, host, sock.getsockname()[1]))
     base = http_url(host, sock.getsockname()[1])

@@ -40,7 +40,9 @@ def local_runtime(
 
     Resolves ``env`` now (:class:`~openenv.discovery.EnvironmentNotFound` names what
     is installed) and takes the isolation level from its ``openenv.yaml`` when
-    ``isolation`` is ``None``. Starting it checks that sandboxes work, for
+    ``isolation`` is ``None``; ``"none"`` for an environment that runs agent code
+    raises :class:`~openenv.server.config.IsolationRequired` unless ``server_args``
+    holds ``--allow-unsandboxed-agent-code``. Starting it checks that sandboxes work, for
     ``"sandbox"`` (:class:`~openenv.runtime.sandbox.SandboxUnavailable` says what to
     install), before anything runs.
     """
@@ -54,6 +56,13 @@ def local_runtime(
         raise ValueError(
             f"openenv.yaml of {found.name} asks for isolation {level!r}; "
             "pass isolation='none' or 'sandbox'"
+        )
+    if level == "none" and found.env_class.requires_sandbox:
+        from ..server.config import ServerConfig, isolation_for
+
+        allowed = "--allow-unsandboxed-agent-code" in server_args
+        isolation_for(
+            found.env_class, ServerConfig(isolation="none", unsandboxed_agent_code=allowed)
         )
     return LocalRuntime(
         env, isolation=level, server_args=server_args, start_timeout_s=start_timeout_s

@@ -42,6 +42,7 @@ from ..environment import Environment
 from ..protocol import ErrorCode, ProtocolError
 from ..types import Observation, State
 from .channel import AsyncChannel, ChannelClosed
+from .processes import children
 from .sandbox import LIBRARY, CgroupLimits, SandboxPolicy, python_executable, site_packages
 
 log = logging.getLogger("openenv.runtime")
@@ -118,24 +119,6 @@ def _bootstrap() -> str:
     return f"import sys; sys.path[:0] = {paths!r}; from openenv.runtime.worker import main; main()"
 
 
-def children(pid: int) -> list[int]:
-    """Host pids of ``pid``'s children (empty when it is gone)."""
-    try:
-        with open(f"/proc/{pid}/task/{pid}/children") as f:
-            return [int(p) for p in f.read().split()]
-    except (OSError, ValueError):
-        return []
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants, parents first."""
-    tree, i = [pid], 0
-    while i < len(tree):
-        tree.extend(children(tree[i]))
-        i += 1
-    return tree
-
-
 class SandboxWorker:
     """One sandboxed worker process hosting one environment instance."""
 
@@ -176,7 +159,10 @@ class SandboxWorker:
         spawn: asyncio.Future[asyncio.subprocess.Process] | None = None
         try:
             fd = theirs.fileno()
-            argv = [python_executable(), "-S", "-c", _bootstrap(), spec, str(fd)]
+            # -I: no '' (the working directory) on sys.path, no PYTHON* variables, no user
+            # site; -S: no site module; -B: no bytecode written. The agent's programs
+            # write where the worker lives, and nothing they write may be imported by it.
+            argv = [python_executable(), "-I", "-S", "-B", "-c", _bootstrap(), spec, str(fd)]
             command = policy.command(argv, packages=package_binds(env_class), cgroup=cgroup)
             spawn = asyncio.ensure_future(
                 asyncio.create_subprocess_exec(
@@ -425,6 +411,7 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
     Built per environment class by :func:`proxy_class`; every call goes to the worker.
     """
 
+    relays_calls = True  # the environment in the worker enforces the episode's rules
     real_class: ClassVar[type[Environment[Any, Any, Any]]]
 
     relayed_observation_type: ClassVar[type[Observation]]
@@ -447,8 +434,9 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
             await worker.kill()
             raise WorkerDied("sent an invalid state", "protocol") from None
 
-    async def reset_async(self, **kwargs: Any) -> Observation:  # type: ignore[override]
-        return self._observation(await self._call({"op": "reset", "kwargs": kwargs}))
+    async def reset_async(self, **options: Any) -> Observation:  # type: ignore[override]
+        self.validate_reset_options(**options)  # checked here too, so bad options are typed errors
+        return self._observation(await self._call({"op": "reset", "kwargs": options}))
 
     async def step_async(self, action: Any, timeout_s: float | None = None) -> Observation:
         request = {"op": "step", "action": action.model_dump(mode="json"), "timeout_s": timeout_s}

@@ -30,12 +30,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .. import protocol
-from ..environment import Environment, Seed
+from ..environment import Environment, EpisodeNotStarted, EpisodeOver, Seed
 from ..protocol import EXTENSIONS_SUBPROTOCOL, ErrorCode, ProtocolError
 from ..types import EnvironmentMetadata
 from . import mcp
 from .auth import BearerTokenMiddleware
-from .config import ServerConfig
+from .config import UNSANDBOXED_WARNING, ServerConfig, isolation_for
 from .limits import BodyLimitMiddleware
 from .sessions import EnvFactory, Session, SessionManager
 from .transport import EXTENSION as DIRECT_EXTENSION
@@ -57,6 +57,8 @@ _HTTP_STATUS = {
     ErrorCode.EXECUTION_ERROR: 500,
     ErrorCode.VALIDATION_ERROR: 422,
     ErrorCode.MESSAGE_TOO_LARGE: 413,
+    ErrorCode.NOT_RESET: 409,
+    ErrorCode.EPISODE_OVER: 409,
 }
 
 
@@ -94,17 +96,24 @@ def create_app(
     session), or any factory returning an instance (sync or async), in which case
     ``env_class`` names the class so the server knows its types.
 
-    With ``config.isolation == "sandbox"``, ``env`` must be a class: each session
-    then gets its own sandboxed worker process (see :mod:`openenv.runtime`).
+    With isolation ``"sandbox"`` (``config.isolation``, or by default for an
+    environment that ``requires_sandbox``), ``env`` must be a class: each session
+    then gets its own sandboxed worker process (see :mod:`openenv.runtime`). Raises
+    :class:`~openenv.server.config.IsolationRequired` for isolation ``"none"`` on an
+    environment that runs agent code unless ``config.unsandboxed_agent_code``.
     """
     if env_class is None:
         if not (inspect.isclass(env) and issubclass(env, Environment)):
             raise TypeError("create_app(factory) needs env_class=<your Environment subclass>")
         env_class = env
     config = config or ServerConfig()
+    isolation = isolation_for(env_class, config)  # refuses none for agent code, unless told
+    config = config.model_copy(update={"isolation": isolation})
+    if isolation == "none" and env_class.requires_sandbox:
+        log.warning(UNSANDBOXED_WARNING.format(name=env_class.__name__))
     meta = metadata or env_class.metadata or default_metadata(env_class)
     sandboxes = None
-    if config.isolation == "sandbox":
+    if isolation == "sandbox":
         from ..runtime.pool import SandboxedFactory
         from ..runtime.sandbox import check_sandbox
 
@@ -229,17 +238,29 @@ async def close_shared(env_class: type) -> None:
 
 
 def execution_error(exc: BaseException, where: str) -> ProtocolError:
-    """The ``EXECUTION_ERROR`` for an exception the environment raised, logged once.
+    """The error frame for an exception the environment raised, logged once.
 
-    A ``ValueError`` is how environments refuse an action (an illegal move): routine
-    in RL, so logged in one line at INFO. Anything else is a bug: logged with its
-    traceback.
+    The episode's rules (:class:`~openenv.environment.EpisodeError`) answer
+    ``NOT_RESET`` / ``EPISODE_OVER``. A ``ValueError`` is how environments refuse an
+    action (an illegal move): routine in RL, so logged in one line at INFO; both
+    are ``EXECUTION_ERROR``. Anything else is a bug: logged with its traceback.
     """
-    if isinstance(exc, ValueError) or getattr(exc, "type_name", None) == "ValueError":
+    type_name = getattr(exc, "type_name", type(exc).__name__)
+    code = _EPISODE_CODES.get(type_name)
+    if code is not None:
+        return ProtocolError(code, str(exc))
+    if isinstance(exc, ValueError) or type_name == "ValueError":
         log.info("environment refused a call %s: %s", where, exc)
     else:
         log.error("environment failed %s", where, exc_info=exc)
     return ProtocolError(ErrorCode.EXECUTION_ERROR, protocol.describe_exception(exc))
+
+
+_EPISODE_CODES = {
+    EpisodeNotStarted.__name__: ErrorCode.NOT_RESET,
+    EpisodeOver.__name__: ErrorCode.EPISODE_OVER,
+}
+"""Exceptions of the episode's rules, by name (relayed from a sandboxed worker too)."""
 
 
 def default_metadata(env_class: type) -> EnvironmentMetadata:
@@ -510,7 +531,8 @@ async def mcp_step(session: Session, data: dict[str, Any]) -> dict[str, Any]:
         }
     else:
         try:
-            observation["result"] = mcp.tool_result(await session.call_tool(name, arguments))
+            value = await session.call_tool(name, arguments)
+            observation["result"] = mcp.tool_result(value, session.manager.config.max_message_bytes)
         except ValidationError as exc:
             observation["error"] = {"error_type": "invalid_args", "message": str(exc)}
         except ProtocolError:

@@ -50,10 +50,17 @@ class ServerConfig(BaseModel):
     sync_workers: int = Field(
         64, ge=1, description="Threads that run synchronous environments' reset/step."
     )
-    isolation: Literal["none", "sandbox"] = Field(
-        "none",
+    isolation: Literal["none", "sandbox"] | None = Field(
+        None,
         description="'sandbox': each session's environment runs in its own bubblewrap "
-        "sandbox (see docs/isolation.md); 'none': in the server process.",
+        "sandbox (see docs/isolation.md); 'none': in the server process; None: 'sandbox' "
+        "for environments that run agent code (requires_sandbox), else 'none'.",
+    )
+    unsandboxed_agent_code: bool = Field(
+        False,
+        description="Allow isolation='none' for an environment that runs agent code "
+        "(requires_sandbox). Its programs then run as the server's user, confined by "
+        "Landlock only: see docs/rewards.md for what is not protected.",
     )
     sandbox: SandboxPolicy = Field(
         default_factory=SandboxPolicy, description="Limits of each sandbox (isolation='sandbox')."
@@ -61,3 +68,32 @@ class ServerConfig(BaseModel):
     warm_pool_size: int = Field(
         2, ge=0, description="Sandboxed workers kept started ahead of sessions."
     )
+
+
+UNSANDBOXED_WARNING = (
+    "{name} runs agent-supplied code WITHOUT a sandbox (isolation 'none'): its programs "
+    "run as this server's user, see this machine's processes and unix sockets, and a "
+    "process that detaches itself (setsid) can outlive the episode; rewards are not "
+    "protected (docs/rewards.md). Serve it with isolation 'sandbox' for training."
+)
+
+
+class IsolationRequired(ValueError):
+    """An environment that runs agent code was asked to run without a sandbox."""
+
+
+def isolation_for(env_class: type, config: ServerConfig) -> Literal["none", "sandbox"]:
+    """The isolation ``config`` gives ``env_class``: its own choice, or the environment's
+    default; :class:`IsolationRequired` for ``none`` on an environment that runs agent
+    code, unless ``config.unsandboxed_agent_code``."""
+    requires = bool(getattr(env_class, "requires_sandbox", False))
+    chosen = config.isolation or ("sandbox" if requires else "none")
+    if chosen == "none" and requires and not config.unsandboxed_agent_code:
+        name = getattr(env_class, "__name__", str(env_class))
+        raise IsolationRequired(
+            f"{name} runs agent-supplied code and needs isolation 'sandbox'; to run it "
+            "without one anyway (its programs are then NOT isolated from this machine: "
+            "see docs/rewards.md), pass --allow-unsandboxed-agent-code "
+            "(ServerConfig(unsandboxed_agent_code=True))"
+        )
+    return chosen

@@ -73,9 +73,18 @@ def validate(request: Any) -> tuple[str, dict[str, Any], Any] | dict:
     return method, params, request_id
 
 
-def tool_result(value: Any) -> dict[str, Any]:
-    """An MCP ``CallToolResult``; ``data`` carries the raw value (as FastMCP does)."""
+def tool_result(value: Any, max_bytes: int) -> dict[str, Any]:
+    """An MCP ``CallToolResult``; ``data`` carries the raw value (as FastMCP does).
+
+    A result over ``max_bytes`` (the server's message limit, as for steps) is not
+    sent: an error result says how big it was.
+    """
     text = value if isinstance(value, str) else orjson.dumps(value).decode()
+    if len(text) > max_bytes // 4 and len(text.encode()) > max_bytes:
+        message = (
+            f"the tool's result is {len(text.encode())} bytes, over the {max_bytes}-byte limit"
+        )
+        return {"content": [{"type": "text", "text": message}], "isError": True}
     return {
         "content": [{"type": "text", "text": text}],
         "structuredContent": {"result": value},
@@ -205,7 +214,7 @@ async def _tools(method: str, params: dict[str, Any], session: Session, request_
             request_id,
         )
     try:
-        return success(tool_result(value), request_id)
+        return success(tool_result(value, session.manager.config.max_message_bytes), request_id)
     except TypeError as exc:
         return error(
             JsonRpcCode.INTERNAL_ERROR,

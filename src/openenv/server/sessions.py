@@ -42,7 +42,6 @@ class Session:
         self.env = env
         self.manager = manager
         self.created_at = self.last_active = time.monotonic()
-        self.has_reset = False
         self.attached = False  # a WebSocket serves it (its own, or one attached by id)
         self.close_when_detached = False
         self.ended: str | None = None
@@ -56,19 +55,14 @@ class Session:
     # -- calls -------------------------------------------------------------------------
 
     async def reset(self, options: dict[str, Any]) -> Observation:
-        model = type(self.env).reset_options_model()
-        kwargs = model.model_validate(options).model_dump(exclude_unset=True)
+        # The environment validates the options (a ValidationError is VALIDATION_ERROR).
         if "reset_async" in self.manager.async_methods:
-            call: Awaitable[Observation] = self.env.reset_async(**kwargs)
+            call: Awaitable[Observation] = self.env.reset_async(**options)
         else:
-            call = self._in_worker(functools.partial(self.env.reset, **kwargs))
-        observation = self._checked(await self._guarded(call, None), "reset")
-        self.has_reset = True
-        return observation
+            call = self._in_worker(functools.partial(self.env.reset, **options))
+        return self._checked(await self._guarded(call, None), "reset")
 
     async def step(self, action_data: Any, timeout_s: float | None = None) -> Observation:
-        if not self.has_reset:
-            raise ProtocolError(ErrorCode.NOT_RESET, "call reset before step: no episode started")
         if not isinstance(action_data, dict):
             raise ProtocolError(
                 ErrorCode.VALIDATION_ERROR,
@@ -100,8 +94,17 @@ class Session:
         self.last_active = time.monotonic()
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
+        """Run a tool under the same rules as a step: the step timeout (which ends the
+        session), and a worker thread for a synchronous tool, never the event loop."""
         spec = type(self.env).tools()[name]
-        return await self._guarded(spec.call(self.env, arguments), None)
+        bound = spec.bind(self.env, arguments)
+        if spec.is_async(self.env):
+            call: Awaitable[Any] = bound()
+        elif self.env.runs_inline:
+            call = _inline(bound)
+        else:
+            call = self._in_worker(bound)
+        return await self._guarded(call, None)
 
     async def _guarded(self, call: Awaitable[Any], timeout_s: float | None) -> Any:
         """Run one call under the session's timeout; a timeout ends the session.
@@ -168,6 +171,10 @@ class Session:
         if self.on_end is not None:
             self.on_end(reason)
         await self.manager.close_env(self.env, self._in_thread)
+
+
+async def _inline(fn: Callable[[], Any]) -> Any:
+    return fn()
 
 
 class CapacityError(ProtocolError):
@@ -276,9 +283,7 @@ class SessionManager:
     def forget(self, session: Session) -> None:
         self.sessions.pop(session.id, None)
 
-    async def close_env(
-        self, env: Environment[Any, Any, Any], running: Future[Any] | None
-    ) -> None:
+    async def close_env(self, env: Environment[Any, Any, Any], running: Future[Any] | None) -> None:
         """Close ``env`` once any call still running in a thread has finished."""
         loop = asyncio.get_running_loop()
 

@@ -147,13 +147,11 @@ class AtariEnvironment(Environment[AtariAction, AtariObservation, AtariState]):
         self.resize: tuple[int, int] | None = None
         self.frame_format: FrameFormat = "png"
         self.render = False
-        self.max_episode_steps: int | None = None
-        self.over = False
         self.observation_space: spaces.Box | None = None
 
-    # -- the API ---------------------------------------------------------------------
+    # -- the hooks -------------------------------------------------------------------
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -207,18 +205,18 @@ class AtariEnvironment(Environment[AtariAction, AtariObservation, AtariState]):
             self.env, self.config = env, config
             if seed is None:  # a fresh emulator: seed it, so that the episode can be replayed
                 seed = secrets.randbits(63)
+                self.rng.seed(seed)
         assert self.env is not None
-        self.begin_episode(seed, episode_id)
-        self.seed = seed
+        self.seed = seed  # what the emulator got (None: its random stream goes on)
         self.game = display
         self.meanings = list(self.env.get_action_meanings())
         self.resize = resize
         self.frame_format = frame_format
         self.render = render
-        self.max_episode_steps = max_episode_steps or defaults.get("max_episode_steps")
+        # the base class ends the episode at that step (truncated)
+        self.max_steps = max_episode_steps or defaults.get("max_episode_steps")
         self.observation_space = self._observation_space(self.env.observation_space)
         screen, info = self.env.reset(seed=seed)
-        self.over = False
         self.state.game, self.state.seed = display, seed
         self.state.lives = int(info.get("lives", 0))
         observation = self._observation(screen, info)
@@ -229,11 +227,8 @@ class AtariEnvironment(Environment[AtariAction, AtariObservation, AtariState]):
             observation.action_space = describe_space(self.env.action_space)
         return observation
 
-    def step(self, action: AtariAction, timeout_s: float | None = None) -> AtariObservation:
-        if self.env is None:
-            raise ValueError("no game: call reset first")
-        if self.over:
-            raise ValueError("the episode is over (game over or truncated); call reset")
+    def _step(self, action: AtariAction, timeout_s: float | None = None) -> AtariObservation:
+        assert self.env is not None  # reset made it
         if not 0 <= action.action < len(self.meanings):
             listed = ", ".join(f"{i} {m}" for i, m in enumerate(self.meanings))
             raise ValueError(
@@ -241,13 +236,12 @@ class AtariEnvironment(Environment[AtariAction, AtariObservation, AtariState]):
                 f"actions: {listed}"
             )
         screen, reward, terminated, truncated, info = self.env.step(action.action)
-        self.state.step_count += 1
-        if self.max_episode_steps is not None and self.state.step_count >= self.max_episode_steps:
-            truncated = True
         observation = self._observation(screen, info)
         observation.reward = float(reward)
-        observation.terminated, observation.truncated = bool(terminated), bool(truncated)
-        observation.done = self.over = observation.terminated or observation.truncated
+        observation.terminated = bool(terminated)
+        observation.truncated = bool(truncated) or self.at_step_limit
+        # done at game over or ALE's frame cap; at max_steps the base class sets it
+        observation.done = observation.terminated or bool(truncated)
         state = self.state
         state.episode_return += observation.reward
         state.lives, state.terminated, state.truncated = (

@@ -9,7 +9,8 @@
 
 * **Moves**: UCI (``e2e4``, ``e7e8q``) or SAN (``e4``, ``exd5``, ``O-O``, ``e8=Q``).
 * **Illegal or unparseable moves** raise ``ValueError`` (over the wire: an error frame);
-  the position is left as it was and the session goes on. So does a move after the end.
+  the position is left as it was and the session goes on. A move after the end raises
+  ``EpisodeOver`` (an ``EPISODE_OVER`` error frame): reset to play another game.
 * **Reward**: 0 on every step until the game ends, then +1 (agent won), -1 (lost) or 0
   (draw).
 * **The end**: checkmate, stalemate, insufficient material; and draws by the fifty-move
@@ -20,7 +21,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Literal
 
 import chess
@@ -77,9 +77,15 @@ class ChessEnvironment(Environment[ChessAction, ChessObservation, ChessState]):
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True
+    """Levels 0-1 answer in microseconds: their steps run on the server's event loop.
+    The searching levels (2-3) run in a thread: ``_reset`` sets this per episode (the
+    base class reads it at each call), and the reset after a game ends, whose options
+    are not known yet, runs in a thread too."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.runs_inline = False  # the first reset: in a thread
         self.board = chess.Board()
         self.engine = Engine(level=1, seed=0)
         self.agent_color: chess.Color = chess.WHITE
@@ -87,7 +93,7 @@ class ChessEnvironment(Environment[ChessAction, ChessObservation, ChessState]):
         self._last: tuple[str, str] | None = None
         self._over: tuple[str, str] | None = None  # (result, termination)
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -103,7 +109,6 @@ class ChessEnvironment(Environment[ChessAction, ChessObservation, ChessState]):
             raise ValueError(f"bad fen {fen!r}: {exc}") from None
         if fen and not board.is_valid():
             raise ValueError(f"fen {fen!r} is not a legal position ({board.status()!r})")
-        self.begin_episode(seed, episode_id)
         assert self.seed is not None
         if color == "random":
             color = self.rng.choice(["white", "black"])
@@ -119,29 +124,21 @@ class ChessEnvironment(Environment[ChessAction, ChessObservation, ChessState]):
         observation = self._observe()
         if observation.done:
             observation.reward = self._outcome_reward()
+        self.runs_inline = level < 2 and not observation.done
         return observation
 
-    def step(self, action: ChessAction, timeout_s: float | None = None) -> ChessObservation:
+    def _step(self, action: ChessAction, timeout_s: float | None = None) -> ChessObservation:
         """Play the agent's move, then the engine's reply (unless the game is over)."""
-        if self._over is not None:
-            raise ValueError(f"the game is over ({self._over[0]}); call reset to play another")
         move = parse_move(self.board, action.move)
         self.board.push(move)
-        self.state.step_count += 1
         self._settle()
         if self._over is None:
             self._engine_moves()
         observation = self._observe()
         observation.reward = self._outcome_reward() if observation.done else 0.0
+        if observation.done:
+            self.runs_inline = False  # the next reset may start a searching level
         return observation
-
-    async def step_async(
-        self, action: ChessAction, timeout_s: float | None = None
-    ) -> ChessObservation:
-        """Levels 0-1 answer on the event loop; the searching levels in a thread."""
-        if self.engine.level >= 2:
-            return await asyncio.to_thread(self.step, action, timeout_s)
-        return self.step(action, timeout_s)
 
     # -- internals -----------------------------------------------------------------------
 

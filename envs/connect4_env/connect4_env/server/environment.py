@@ -9,7 +9,7 @@
 
 * **Actions**: a column, 0-6. A full column raises ``ValueError`` (over the wire: an
   error frame; the board is left as it was); a column outside 0-6 is refused by the
-  action's schema.
+  action's schema. A step after the end raises ``EpisodeOver`` (``EPISODE_OVER``).
 * **Opponents**: ``random`` (a uniformly random legal column) or ``lookahead`` (a
   ``depth``-ply negamax: depth 1 takes wins, 2 also blocks, more plans ahead, with an
   open-lines heuristic at the horizon), ties broken by a seeded shuffle.
@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
 from typing import Annotated, Literal
 
@@ -50,9 +49,15 @@ class Connect4Environment(Environment[Connect4Action, Connect4Observation, Conne
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True
+    """Shallow opponents answer in microseconds: their steps run on the server's event
+    loop. Deep lookahead (depth 5-6) runs in a thread: ``_reset`` sets this per episode
+    (the base class reads it at each call), and the reset after a game ends, whose
+    options are not known yet, runs in a thread too."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.runs_inline = False  # the first reset: in a thread
         self.board = Board()
         self.agent = 0
         self.opponent = "lookahead"
@@ -60,7 +65,7 @@ class Connect4Environment(Environment[Connect4Action, Connect4Observation, Conne
         self.opponent_rng = random.Random(0)
         self._last: int | None = None
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -69,7 +74,6 @@ class Connect4Environment(Environment[Connect4Action, Connect4Observation, Conne
         agent_player: Annotated[int, Field(ge=0, le=1)] = 0,
     ) -> Connect4Observation:
         """An empty board; when the agent is O, the opponent drops the first disc."""
-        self.begin_episode(seed, episode_id)
         assert self.seed is not None
         self.board, self.agent, self._last = Board(), agent_player, None
         self.opponent, self.depth = opponent, depth
@@ -82,32 +86,24 @@ class Connect4Environment(Environment[Connect4Action, Connect4Observation, Conne
         )
         if agent_player == 1:
             self._opponent_moves()
+        self.runs_inline = not (opponent == "lookahead" and depth >= 5)
         return self._observe()
 
-    def step(self, action: Connect4Action, timeout_s: float | None = None) -> Connect4Observation:
+    def _step(self, action: Connect4Action, timeout_s: float | None = None) -> Connect4Observation:
         """Drop the agent's disc; the opponent replies unless the game is over."""
         board = self.board
-        if self._result() is not None:
-            raise ValueError("the game is over; call reset to play another")
         if not board.can_play(action.column):
             raise ValueError(f"column {action.column} is full; legal columns: {board.legal()}")
         board.play(action.column)
         self.state.history.append(action.column)
-        self.state.step_count += 1
         if self._result() is None:
             self._opponent_moves()
         observation = self._observe()
         result = observation.winner
         observation.reward = {"agent": 1.0, "opponent": -1.0}.get(result or "", 0.0)
+        if observation.done:
+            self.runs_inline = False  # the next reset may start a deep lookahead
         return observation
-
-    async def step_async(
-        self, action: Connect4Action, timeout_s: float | None = None
-    ) -> Connect4Observation:
-        """Shallow opponents answer on the event loop; deep lookahead in a thread."""
-        if self.opponent == "lookahead" and self.depth >= 5:
-            return await asyncio.to_thread(self.step, action, timeout_s)
-        return self.step(action, timeout_s)
 
     # -- internals -----------------------------------------------------------------------
 

@@ -7,7 +7,9 @@ option, default 10).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from openenv import Environment, EnvironmentMetadata, FunctionRubric, State, tool
 
@@ -34,44 +36,24 @@ class EchoEnvironment(Environment[EchoAction, EchoObservation, State]):
     def __init__(self) -> None:
         super().__init__()
         self.rubric = FunctionRubric(length_reward)
-        self.max_steps = 10
 
-    def reset(
+    runs_inline = True  # echoing never blocks: served on the event loop, no thread hop
+
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
-        max_steps: int = 10,
+        max_steps: Annotated[int, Field(ge=1)] = 10,
         greeting: str = "Echo environment ready!",
     ) -> EchoObservation:
-        if max_steps < 1:
-            raise ValueError("max_steps must be at least 1")
-        self.begin_episode(seed, episode_id)
-        self.max_steps = max_steps
+        self.max_steps = max_steps  # the base class ends the episode at this step
         return EchoObservation(echoed_message=greeting, message_length=len(greeting))
 
-    def step(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
-        self.state.step_count += 1
+    def _step(self, action: EchoAction, timeout_s: float | None = None) -> EchoObservation:
         observation = EchoObservation(
-            echoed_message=action.message,
-            message_length=len(action.message),
-            done=self.state.step_count >= self.max_steps,
+            echoed_message=action.message, message_length=len(action.message)
         )
         return self.apply_rubric(action, observation)
-
-    # Echo never blocks, so it runs on the server's event loop: no thread hop per call.
-    async def reset_async(
-        self,
-        seed: int | None = None,
-        episode_id: str | None = None,
-        max_steps: int = 10,
-        greeting: str = "Echo environment ready!",
-    ) -> EchoObservation:
-        return self.reset(seed, episode_id, max_steps, greeting)
-
-    async def step_async(
-        self, action: EchoAction, timeout_s: float | None = None
-    ) -> EchoObservation:
-        return self.step(action, timeout_s)
 
     @tool
     def echo_message(self, message: str) -> str:

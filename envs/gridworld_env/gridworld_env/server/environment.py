@@ -25,6 +25,7 @@ map leaves the agent where it was (``bumped``); it still costs a step. There are
 illegal moves: anything but the four directions is refused by the action's schema.
 
 **End**: at the goal (``done``), or after ``max_steps`` steps (``done`` and ``truncated``).
+A step after the end raises ``EpisodeOver`` (over the wire: ``EPISODE_OVER``).
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class GridWorldEnvironment(Environment[GridWorldAction, GridWorldObservation, Gr
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True  # a step is microseconds of work: run on the server's event loop
 
     def __init__(self) -> None:
         super().__init__()
@@ -144,9 +146,8 @@ class GridWorldEnvironment(Environment[GridWorldAction, GridWorldObservation, Gr
         self.slip = 0.0
         self.step_penalty, self.goal_reward, self.shaping = 0.01, 1.0, 0.0
         self.max_steps = 100
-        self.done = False
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -170,13 +171,12 @@ class GridWorldEnvironment(Environment[GridWorldAction, GridWorldObservation, Gr
         dist = distances(floor, goal)
         if start not in dist:
             raise ValueError("the goal cannot be reached from the start")
-        self.begin_episode(seed, episode_id)
         self.floor, self.start, self.goal, self.dist = floor, start, goal, dist
         if random_start:
             cells = sorted(cell for cell in dist if cell != goal)
             start = self.rng.choice(cells) if cells else start
-        self.position, self.done = start, False
-        self.slip, self.max_steps = slip, max_steps
+        self.position = start
+        self.slip, self.max_steps = slip, max_steps  # the base class ends the episode there
         self.step_penalty, self.goal_reward, self.shaping = step_penalty, goal_reward, shaping
         self._state = GridWorldState(
             episode_id=self.state.episode_id,
@@ -186,10 +186,10 @@ class GridWorldEnvironment(Environment[GridWorldAction, GridWorldObservation, Gr
         )
         return self._observe(moved=None, slipped=False, bumped=False)
 
-    def step(self, action: GridWorldAction, timeout_s: float | None = None) -> GridWorldObservation:
+    def _step(
+        self, action: GridWorldAction, timeout_s: float | None = None
+    ) -> GridWorldObservation:
         """Move (perhaps sideways), pay the step, and maybe reach the goal."""
-        if self.done:
-            raise ValueError("the episode is over; call reset to start another")
         direction = action.move
         slipped = self.slip > 0 and self.rng.random() < self.slip
         if slipped:
@@ -202,25 +202,18 @@ class GridWorldEnvironment(Environment[GridWorldAction, GridWorldObservation, Gr
         )
         if not bumped:
             self.position = (r, c)
-        self.state.step_count += 1
         reached = self.position == self.goal
         reward = -self.step_penalty + (self.goal_reward if reached else 0.0)
         reward += self.shaping * (self.dist[before] - self.dist[self.position])
         self.state.total_reward += reward
-        truncated = not reached and self.state.step_count >= self.max_steps
-        self.done = reached or truncated
-        observation = self._observe(moved=direction, slipped=slipped, bumped=bumped)
-        observation.truncated = truncated
+        observation = self._observe(moved=direction, slipped=slipped, bumped=bumped, done=reached)
+        observation.truncated = not reached and self.at_step_limit  # then the base sets done
         observation.reward = reward
         return observation
 
-    async def step_async(
-        self, action: GridWorldAction, timeout_s: float | None = None
+    def _observe(
+        self, moved: str | None, slipped: bool, bumped: bool, done: bool = False
     ) -> GridWorldObservation:
-        """A step is microseconds of work: run it on the server's event loop."""
-        return self.step(action, timeout_s)
-
-    def _observe(self, moved: str | None, slipped: bool, bumped: bool) -> GridWorldObservation:
         rows = [list(row) for row in self.floor]
         rows[self.goal[0]][self.goal[1]] = "G"
         rows[self.position[0]][self.position[1]] = "A"
@@ -235,5 +228,5 @@ class GridWorldEnvironment(Environment[GridWorldAction, GridWorldObservation, Gr
             bumped=bumped,
             steps=self.state.step_count,
             max_steps=self.max_steps,
-            done=self.done,
+            done=done,
         )

@@ -13,8 +13,9 @@ The game:
   range) uses **no** guess: the observation carries ``error``. After
   ``max_invalid`` invalid messages (default 5) the game ends, lost.
 * The game ends when the number is found, after ``max_guesses`` valid guesses,
-  or as above; the last observation reveals ``secret``. Stepping after that
-  changes nothing: ``error`` says the game is over, reward 0.0.
+  or as above; the last observation reveals ``secret``. A step after that raises
+  ``EpisodeOver`` (over the wire: an ``EPISODE_OVER`` error frame) and changes
+  nothing: reset to play again.
 
 Binary search always wins: it needs at most ``ceil(log2(high - low + 2))``
 guesses (7 for 1..100).
@@ -97,13 +98,14 @@ class GuessNumberEnvironment(
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True  # never blocks: run on the server's event loop, no thread hop
 
     def __init__(self) -> None:
         super().__init__()
         self.secret = 0
         self.lower_bound, self.upper_bound = 1, 100
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -119,12 +121,7 @@ class GuessNumberEnvironment(
             raise ValueError(f"need low < high within ±{BOUND}, got low={low}, high={high}")
         if secret is not None and not low <= secret <= high:
             raise ValueError(f"secret {secret} is outside {low}..{high}")
-        if not 1 <= max_guesses <= 100 or not 1 <= max_invalid <= 100:
-            raise ValueError("max_guesses and max_invalid must be in 1..100")
-        if reward_mode not in ("shaped", "sparse"):
-            raise ValueError(f"reward_mode must be 'shaped' or 'sparse', not {reward_mode!r}")
         self.rubric = shaped_rubric() if reward_mode == "shaped" else FunctionRubric(win_score)
-        self.begin_episode(seed, episode_id)
         self.secret = secret if secret is not None else self.rng.randint(low, high)
         self.lower_bound, self.upper_bound = low, high
         state = self.state
@@ -134,19 +131,10 @@ class GuessNumberEnvironment(
         state.reward_mode = reward_mode
         return self._observe(prompt=self.rules())
 
-    def step(
+    def _step(
         self, action: GuessNumberAction, timeout_s: float | None = None
     ) -> GuessNumberObservation:
         state = self.state
-        if state.game_over:
-            obs = self._observe(
-                prompt=f"The game is over (the number was {self.secret}); reset to play again.",
-                error="the game is over; reset to play again",
-                invalid=True,
-            )
-            obs.reward = 0.0
-            return obs
-        state.step_count += 1
         try:
             guess = read_number(action.message)
             if not state.low <= guess <= state.high:
@@ -169,11 +157,6 @@ class GuessNumberEnvironment(
         state.game_over = state.won or len(state.guesses) >= state.max_guesses
         obs = self._observe(guess=guess, hint=answer, wasted=wasted)
         return self.apply_rubric(action, obs)
-
-    async def step_async(
-        self, action: GuessNumberAction, timeout_s: float | None = None
-    ) -> GuessNumberObservation:
-        return self.step(action, timeout_s)  # never blocks: run on the server's event loop
 
     @tool
     def rules(self) -> str:

@@ -26,7 +26,6 @@ Example::
 
 from __future__ import annotations
 
-import asyncio
 import difflib
 import fnmatch
 import importlib
@@ -63,7 +62,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 DEFAULT_ENV_ID = "CartPole-v1"
 INLINE_STEP_S = float(os.environ.get("OPENENV_GYM_INLINE_STEP_S", "0.001"))
 """A step that took less than this runs the next one on the server's event loop (no
-thread hop); a slower one sends the next to a thread. 0: always a thread."""
+thread hop); a slower one sends the next to a thread. 0: always a thread. Resets run
+in a thread after the episode's end (and the first one), inline otherwise."""
 POPULAR_IDS = (
     "CartPole-v1",
     "MountainCar-v0",
@@ -195,6 +195,10 @@ class GymEnvironment(Environment[GymAction, GymObservation, GymState]):
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True
+    """Whether the next call runs on the server's event loop (no thread hop): set per
+    instance after each step (``INLINE_STEP_S``; the base class reads it at each call).
+    The first step of an episode, and the reset after its end, run in a thread."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -202,13 +206,12 @@ class GymEnvironment(Environment[GymAction, GymObservation, GymState]):
         self.env: gym.Env[Any, Any] | None = None
         self.config: MakeConfig | None = None
         self.arrays: ArrayEncoding = "auto"
-        self.over = False
         self._lock = threading.Lock()  # close() waits for a step still running in a thread
-        self._inline = False  # run the next step on the event loop (the last one was quick)
+        self.runs_inline = False  # the first reset: in a thread
 
-    # -- the API ---------------------------------------------------------------------
+    # -- the hooks -------------------------------------------------------------------
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -230,15 +233,14 @@ class GymEnvironment(Environment[GymAction, GymObservation, GymState]):
         leaves the space descriptions out of the first observation.
         """
         with self._lock:
-            return self._reset(
-                seed, episode_id, env_id, render, max_episode_steps, make_kwargs, options,
-                array_encoding, spaces,
+            return self._start(
+                seed, env_id, render, max_episode_steps, make_kwargs, options, array_encoding,
+                spaces,
             )  # fmt: skip
 
-    def _reset(
+    def _start(
         self,
         seed: int | None,
-        episode_id: str | None,
         env_id: str | None,
         render: bool,
         max_episode_steps: int | None,
@@ -250,19 +252,18 @@ class GymEnvironment(Environment[GymAction, GymObservation, GymState]):
         config = MakeConfig(
             env_id or settings().default_env_id, render, max_episode_steps, _frozen(make_kwargs)
         )
-        self._inline = False
+        self.runs_inline = False  # the first step of an episode: in a thread
         if self.env is None or config != self.config:
-            env = config.make()  # before closing the old one: a bad id leaves the session as it was
+            env = config.make()  # before closing the old one: a bad id leaves the env as it was
             self._close_env()
             self.env, self.config = env, config
             if seed is None:  # a fresh env: seed it, so that the episode can be replayed
                 seed = secrets.randbits(63)
-        self.begin_episode(seed, episode_id)
+                self.rng.seed(seed)
         self.seed = seed  # None: Gymnasium continues its random stream
         assert self.env is not None
         obs, info = self.env.reset(seed=seed, options=options)
         self.arrays = array_encoding
-        self.over = False
         self.state.env_id = config.env_id
         self.state.seed = seed
         observation = GymObservation(
@@ -276,37 +277,30 @@ class GymEnvironment(Environment[GymAction, GymObservation, GymState]):
             observation.action_space = describe_space(self.env.action_space)
         return observation
 
-    def step(self, action: GymAction, timeout_s: float | None = None) -> GymObservation:
+    def _step(self, action: GymAction, timeout_s: float | None = None) -> GymObservation:
+        """Step the Gymnasium env; quick steps send the next one to the event loop."""
         started = time.perf_counter()
         with self._lock:
             try:
-                return self._step(action)
+                return self._play(action)
             finally:
                 quick = time.perf_counter() - started < INLINE_STEP_S
-                self._inline = quick and not (self.config is not None and self.config.render)
+                rendering = self.config is not None and self.config.render
+                ended = self.state.terminated or self.state.truncated  # then a reset comes
+                self.runs_inline = quick and not rendering and not ended
 
-    async def step_async(self, action: GymAction, timeout_s: float | None = None) -> GymObservation:
-        """Quick environments step on the event loop; others in a thread (``INLINE_STEP_S``)."""
-        if self._inline:
-            return self.step(action, timeout_s)
-        return await asyncio.get_running_loop().run_in_executor(None, self.step, action, timeout_s)
-
-    def _step(self, action: GymAction) -> GymObservation:
+    def _play(self, action: GymAction) -> GymObservation:
         if self.env is None:
-            raise ValueError("no environment: call reset first")
-        if self.over:
-            raise ValueError("the episode is over (terminated or truncated); call reset")
+            raise ValueError("no environment: call reset first")  # closed
         value = check_action(self.env.action_space, action.action)
         obs, reward, terminated, truncated, info = self.env.step(value)
-        self.state.step_count += 1
         self.state.terminated, self.state.truncated = bool(terminated), bool(truncated)
-        self.over = self.state.terminated or self.state.truncated
         reward = float(reward)
         self.state.episode_return += reward
         return GymObservation(
             obs=encode_value(self.env.observation_space, obs, arrays=self.arrays),
             reward=reward,
-            done=self.over,
+            done=self.state.terminated or self.state.truncated,
             terminated=self.state.terminated,
             truncated=self.state.truncated,
             info=to_jsonable(info) if info else {},

@@ -13,8 +13,9 @@ The game:
   nothing: the observation carries ``error``. After ``max_invalid`` invalid
   messages (default 5) the game ends, lost.
 * The game ends when every letter is shown (won), when the lives run out
-  (default 6), or as above; the last observation reveals ``word``. Stepping
-  after that changes nothing: ``error`` says the game is over, reward 0.0.
+  (default 6), or as above; the last observation reveals ``word``. A step after
+  that raises ``EpisodeOver`` (over the wire: an ``EPISODE_OVER`` error frame)
+  and changes nothing: reset to play again.
 
 Reward (``reward_mode``, a reset option):
 
@@ -86,13 +87,14 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True  # never blocks: run on the server's event loop, no thread hop
 
     def __init__(self) -> None:
         super().__init__()
         self.word = ""
         self.progress = 0.0
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -101,15 +103,11 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
         max_invalid: Annotated[int, Field(ge=1, le=100)] = 5,
         reward_mode: Literal["shaped", "sparse"] = "shaped",
     ) -> HangmanObservation:
-        """Start a game: ``word`` if given (2 to 30 letters), else one picked by the seed."""
-        if word is not None and not (2 <= len(word) <= 30 and word.isascii() and word.isalpha()):
-            raise ValueError(f"word must be 2 to 30 letters a-z, not {word!r}")
-        if not 1 <= lives <= 26 or not 1 <= max_invalid <= 100:
-            raise ValueError("lives must be in 1..26 and max_invalid in 1..100")
-        if reward_mode not in ("shaped", "sparse"):
-            raise ValueError(f"reward_mode must be 'shaped' or 'sparse', not {reward_mode!r}")
+        """Start a game: ``word`` if given (2 to 30 letters), else one picked by the seed.
+
+        (The options are checked against this signature before the call.)
+        """
         self.rubric = shaped_rubric() if reward_mode == "shaped" else sparse_rubric()
-        self.begin_episode(seed, episode_id)
         self.word = word.lower() if word else self.rng.choice(words())
         self.progress = 0.0
         state = self.state
@@ -118,17 +116,8 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
         state.reward_mode = reward_mode
         return self._observe(prompt=self.rules())
 
-    def step(self, action: HangmanAction, timeout_s: float | None = None) -> HangmanObservation:
+    def _step(self, action: HangmanAction, timeout_s: float | None = None) -> HangmanObservation:
         state = self.state
-        if state.game_over:
-            obs = self._observe(
-                prompt=f"The game is over (the word was {self.word.upper()}); reset to play again.",
-                error="the game is over; reset to play again",
-                invalid=True,
-            )
-            obs.reward = 0.0
-            return obs
-        state.step_count += 1
         try:
             guess = read_guess(action.message)
             self._check(guess)
@@ -162,11 +151,6 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
             progress_gain=self.progress - before,
         )
         return self.apply_rubric(action, obs)
-
-    async def step_async(
-        self, action: HangmanAction, timeout_s: float | None = None
-    ) -> HangmanObservation:
-        return self.step(action, timeout_s)  # never blocks: run on the server's event loop
 
     @tool
     def rules(self) -> str:

@@ -21,6 +21,7 @@
   leaves the agent in place (``bumped``) and still costs the step. After ``max_steps``
   (default ``10 * width * height``) the episode ends, ``truncated``.
 * No move is illegal; anything but the four directions is refused by the action's schema.
+  A step after the end raises ``EpisodeOver`` (over the wire: ``EPISODE_OVER``).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class MazeEnvironment(Environment[MazeAction, MazeObservation, MazeState]):
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True  # a step is microseconds of work: run on the server's event loop
 
     def __init__(self) -> None:
         super().__init__()
@@ -115,9 +117,8 @@ class MazeEnvironment(Environment[MazeAction, MazeObservation, MazeState]):
         self.partial, self.radius = False, 2
         self.step_penalty, self.exit_reward = 0.01, 1.0
         self.max_steps = 40
-        self.done = False
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -131,15 +132,14 @@ class MazeEnvironment(Environment[MazeAction, MazeObservation, MazeState]):
         exit_reward: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0,
     ) -> MazeObservation:
         """A new maze from the seed; the agent at the top-left cell."""
-        self.begin_episode(seed, episode_id)
         assert self.seed is not None
         maze_rng = random.Random(derive_seed(self.seed, "maze"))
         self.grid = generate_maze(width, height, maze_rng, loops)
         self.position, self.exit = (1, 1), (2 * height - 1, 2 * width - 1)
         self.partial, self.radius = observation == "partial", view_radius
         self.step_penalty, self.exit_reward = step_penalty, exit_reward
+        # the base class ends the episode there
         self.max_steps = max_steps if max_steps is not None else 10 * width * height
-        self.done = False
         self._state = MazeState(
             episode_id=self.state.episode_id,
             width=width,
@@ -149,33 +149,22 @@ class MazeEnvironment(Environment[MazeAction, MazeObservation, MazeState]):
         )
         return self._observe(bumped=False)
 
-    def step(self, action: MazeAction, timeout_s: float | None = None) -> MazeObservation:
+    def _step(self, action: MazeAction, timeout_s: float | None = None) -> MazeObservation:
         """Move one square unless a wall is in the way; pay the step; maybe get out."""
-        if self.done:
-            raise ValueError("the episode is over; call reset to start another")
         dr, dc = DIRECTIONS[action.move]
         r, c = self.position[0] + dr, self.position[1] + dc
         bumped = self.grid[r][c] == "#"  # the border is wall: never out of range
         if not bumped:
             self.position = (r, c)
-        self.state.step_count += 1
         reached = self.position == self.exit
         reward = -self.step_penalty + (self.exit_reward if reached else 0.0)
         self.state.total_reward += reward
-        truncated = not reached and self.state.step_count >= self.max_steps
-        self.done = reached or truncated
-        observation = self._observe(bumped=bumped)
-        observation.truncated = truncated
+        observation = self._observe(bumped=bumped, done=reached)
+        observation.truncated = not reached and self.at_step_limit  # then the base sets done
         observation.reward = reward
         return observation
 
-    async def step_async(
-        self, action: MazeAction, timeout_s: float | None = None
-    ) -> MazeObservation:
-        """A step is microseconds of work: run it on the server's event loop."""
-        return self.step(action, timeout_s)
-
-    def _observe(self, bumped: bool) -> MazeObservation:
+    def _observe(self, bumped: bool, done: bool = False) -> MazeObservation:
         rows = [list(row) for row in self.grid]
         rows[self.exit[0]][self.exit[1]] = "E"
         rows[self.position[0]][self.position[1]] = "A"
@@ -198,5 +187,5 @@ class MazeEnvironment(Environment[MazeAction, MazeObservation, MazeState]):
             bumped=bumped,
             steps=self.state.step_count,
             max_steps=self.max_steps,
-            done=self.done,
+            done=done,
         )

@@ -19,12 +19,12 @@ The game and its parameters are chosen at reset::
   per-step rewards (2048: merged tiles; cliff_walking: -1 a step) pay as they go. The
   rewards of an episode add up to the agent's final return.
 * **Illegal moves** raise ``ValueError`` (over the wire: an error frame; the session and
-  the game stay as they were), as does a step after the game is over.
+  the game stay as they were). A step after the game is over raises ``EpisodeOver`` (an
+  ``EPISODE_OVER`` error frame): reset to play another.
 """
 
 from __future__ import annotations
 
-import asyncio
 import random
 from typing import Annotated, Any, Literal
 
@@ -95,20 +95,25 @@ class OpenSpielEnvironment(Environment[OpenSpielAction, OpenSpielObservation, Op
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True
+    """Cheap games run on the server's event loop (no thread hop); with an MCTS opponent
+    they run in a thread. ``_reset`` sets this per episode (the base class reads it at
+    each call), and the reset after a game ends, whose options are not known yet, runs
+    in a thread too (MCTS may open)."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.runs_inline = False  # the first reset: in a thread
         self.game: pyspiel.Game | None = None
         self.game_state: pyspiel.State | None = None
         self.opponent: Any = None
         self.agent_player = 0
         self._chance_rng = self.rng
-        self._heavy = False
         self._last_opponent: tuple[int, str] | None = None
 
-    # -- the API -------------------------------------------------------------------------
+    # -- the hooks -----------------------------------------------------------------------
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -126,7 +131,6 @@ class OpenSpielEnvironment(Environment[OpenSpielAction, OpenSpielObservation, Op
                 f"agent_player={agent_player}, but {game} has {players} player(s): "
                 f"seats 0..{players - 1}"
             )
-        self.begin_episode(seed, episode_id)
         assert self.seed is not None
         self._chance_rng = random.Random(derive_seed(self.seed, "chance"))
         self.opponent = (
@@ -134,7 +138,6 @@ class OpenSpielEnvironment(Environment[OpenSpielAction, OpenSpielObservation, Op
             if players > 1
             else None
         )
-        self._heavy = opponent == "mcts" and players > 1
         self.game, self.agent_player = loaded, agent_player
         self.game_state = loaded.new_initial_state()
         self._last_opponent = None
@@ -151,52 +154,27 @@ class OpenSpielEnvironment(Environment[OpenSpielAction, OpenSpielObservation, Op
         observation = self._observe(phase="initial")
         if observation.done:
             observation.reward = self._agent_return()
+        heavy = opponent == "mcts" and players > 1
+        self.runs_inline = not heavy and not observation.done
         return observation
 
-    def step(self, action: OpenSpielAction, timeout_s: float | None = None) -> OpenSpielObservation:
+    def _step(
+        self, action: OpenSpielAction, timeout_s: float | None = None
+    ) -> OpenSpielObservation:
         """Play the agent's move, then the opponents' and chance's, up to its next turn."""
         state = self.game_state
-        if state is None:
-            raise ValueError("no game: call reset first")
-        if state.is_terminal():
-            raise ValueError("the game is over; call reset to start another")
+        assert state is not None  # reset made it
         action_id = self._resolve(state, action)
         before = self._agent_return()
         state.apply_action(action_id)
-        self.state.step_count += 1
         self._advance()
         after = self._agent_return()
         self.state.agent_return = after
         observation = self._observe(phase=TERMINAL if state.is_terminal() else "playing")
         observation.reward = after - before
+        if observation.done:
+            self.runs_inline = False  # the next reset may open with MCTS
         return observation
-
-    async def reset_async(
-        self,
-        seed: int | None = None,
-        episode_id: str | None = None,
-        game: str = "catch",
-        game_params: dict[str, GameParam] | None = None,
-        opponent: Opponent = "random",
-        agent_player: Annotated[int, Field(ge=0, le=9)] = 0,
-        mcts_simulations: Annotated[int, Field(ge=1, le=20_000)] = 200,
-    ) -> OpenSpielObservation:
-        """:meth:`reset` on the event loop (no thread hop); in a thread when MCTS may open.
-
-        Same parameters as :meth:`reset` (the server validates options against this one).
-        """
-        args = (seed, episode_id, game, game_params, opponent, agent_player, mcts_simulations)
-        if opponent == "mcts" and agent_player != 0:
-            return await asyncio.to_thread(self.reset, *args)
-        return self.reset(*args)
-
-    async def step_async(
-        self, action: OpenSpielAction, timeout_s: float | None = None
-    ) -> OpenSpielObservation:
-        """Cheap steps run on the server's event loop; steps with an MCTS reply in a thread."""
-        if self._heavy:
-            return await asyncio.to_thread(self.step, action, timeout_s)
-        return self.step(action, timeout_s)
 
     @tool
     def list_games(self) -> list[dict[str, Any]]:

@@ -14,9 +14,9 @@ The game:
   unchanged. After ``max_invalid`` invalid messages (default 5) the game ends,
   unsolved.
 * The game ends when the word is guessed, after ``max_tries`` valid guesses
-  (default 6), or as above; the last observation reveals ``answer``. Stepping
-  after that changes nothing: the same board, ``error`` says the game is over,
-  reward 0.0.
+  (default 6), or as above; the last observation reveals ``answer``. A step
+  after that raises ``EpisodeOver`` (over the wire: an ``EPISODE_OVER`` error
+  frame) and changes nothing: reset to play again.
 
 Reward (``reward_mode``, a reset option):
 
@@ -111,6 +111,7 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
         version="0.1.0",
         author="OpenEnv developers",
     )
+    runs_inline = True  # never blocks: run on the server's event loop, no thread hop
 
     def __init__(self) -> None:
         super().__init__()
@@ -119,7 +120,7 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
         self.feedbacks: list[str] = []
         self.progress = 0.0
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -130,18 +131,10 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
     ) -> WordleObservation:
         """Start a game: ``word`` if given, else one picked by the seed.
 
-        Any five letters may be the ``word``; it is then a valid guess too.
+        Any five letters may be the ``word``; it is then a valid guess too. (The options
+        are checked against this signature before the call.)
         """
-        if word is not None and not (
-            len(word) == WORD_LENGTH and word.isascii() and word.isalpha()
-        ):
-            raise ValueError(f"word must be {WORD_LENGTH} letters a-z, not {word!r}")
-        if not 1 <= max_tries <= 20 or not 1 <= max_invalid <= 100:
-            raise ValueError("max_tries must be in 1..20 and max_invalid in 1..100")
-        if reward_mode not in ("shaped", "sparse"):
-            raise ValueError(f"reward_mode must be 'shaped' or 'sparse', not {reward_mode!r}")
         self.rubric = shaped_rubric() if reward_mode == "shaped" else FunctionRubric(solved)
-        self.begin_episode(seed, episode_id)
         self.answer = word.lower() if word else self.rng.choice(answers())
         self.allowed = guesses() | {self.answer}
         self.state.max_tries = max_tries
@@ -151,18 +144,8 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
         self.progress = 0.0
         return self._observe(prompt=self.rules())
 
-    def step(self, action: WordleAction, timeout_s: float | None = None) -> WordleObservation:
+    def _step(self, action: WordleAction, timeout_s: float | None = None) -> WordleObservation:
         state = self.state
-        if state.game_over:
-            obs = self._observe(
-                prompt=f"The game is over (the word was {self.answer.upper()}); "
-                "reset to play again.",
-                error="the game is over; reset to play again",
-                invalid=True,
-            )
-            obs.reward = 0.0
-            return obs
-        state.step_count += 1
         try:
             guess = read_guess(action.message, self.allowed)
         except InvalidGuess as exc:
@@ -197,11 +180,6 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
             progress_gain=round(self.progress - before, 4),
         )
         return self.apply_rubric(action, obs)
-
-    async def step_async(
-        self, action: WordleAction, timeout_s: float | None = None
-    ) -> WordleObservation:
-        return self.step(action, timeout_s)  # never blocks: run on the server's event loop
 
     @tool
     def rules(self) -> str:
