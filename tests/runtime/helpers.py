@@ -125,7 +125,7 @@ def settled(served: Served, timeout: float = SETTLE_S) -> dict[int, Proc]:
 
 def worker_pids(session: Session) -> list[int]:
     """Host pids of a session's sandbox: monitor, pid 1, python (and anything below)."""
-    from openenv.runtime.isolated import process_tree
+    from openenv.runtime.processes import process_tree
 
     return process_tree(session.env.worker.pid)  # type: ignore[attr-defined]
 

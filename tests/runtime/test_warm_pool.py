@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from openenv.runtime.isolated import EnvironmentFailed, SandboxWorker, process_tree
+from openenv.runtime.isolated import EnvironmentFailed, SandboxWorker
 from openenv.runtime.pool import PoolClosed, WarmPool
+from openenv.runtime.processes import process_tree
 from openenv.runtime.sandbox import SandboxPolicy
 from openenv.server import create_app
 from tests.conftest import ask, open_ws, start_server

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from . import landlock
+from .processes import end_all_others, is_namespace_init, kill_tree
 
 __all__ = [
     "CappedOutput",
@@ -52,9 +53,12 @@ __all__ = [
     "Exchange",
     "Interpreter",
     "Workspace",
+    "collect_output",
     "describe_exit",
+    "end_agent_programs",
     "missing_for_sandboxed_programs",
     "readable_paths",
+    "remove_entry",
     "run_program",
     "step_limit",
 ]
@@ -70,6 +74,8 @@ ETC_FILES = (
 """What of ``/etc`` a program may read: no ``shadow``, no host configuration."""
 DEVICES = ("/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty")
 _KILL_WAIT_S = 5.0
+MAX_REPLY_BYTES = 32 * 2**20
+"""Longest reply line a program may send on its control channel."""
 _DRAIN_AFTER_EXIT_S = 0.05
 """After a program exits, how long output its orphans still write is waited for."""
 
@@ -138,8 +144,13 @@ class Workspace:
     """The files of one environment instance: a working directory and a temp directory.
 
     In a sandboxed worker these are the sandbox's own private ``/workspace`` and
-    ``/tmp``; in-process they are fresh directories under the system's temp
-    directory, removed by :meth:`remove`.
+    ``/tmp``, and its private ``/dev/shm`` is the agent's too; in-process they are
+    fresh directories under the system's temp directory, removed by :meth:`remove`
+    (and the host's shared ``/dev/shm`` is not the agent's to write).
+
+    :meth:`clear` empties them without following a symbolic link and without
+    touching anything outside them, whatever the agent left there (links to ``/``,
+    directories it made unreadable, names that look like paths).
     """
 
     def __init__(self, prefix: str = "openenv-") -> None:
@@ -152,36 +163,66 @@ class Workspace:
             self.root: str | None = tempfile.mkdtemp(prefix=prefix)
             self.path = os.path.join(self.root, "workspace")
             self.tmp = os.path.join(self.root, "tmp")
+            self.shared_memory: str | None = None
         else:
             self.root, self.path, self.tmp = None, WORKSPACE, "/tmp"
+            self.shared_memory = "/dev/shm"
         self.clear()
 
+    @property
+    def writable(self) -> list[str]:
+        """What the agent's programs may write besides :attr:`path`: its temp directories."""
+        return [self.tmp] + ([self.shared_memory] if self.shared_memory else [])
+
     def clear(self) -> None:
-        """Empty both directories (a new episode starts with nothing)."""
-        for directory in (self.path, self.tmp):
+        """Empty every directory the agent could write (a new episode starts with nothing)."""
+        for directory in (self.path, *self.writable):
             os.makedirs(directory, exist_ok=True)
             for entry in os.scandir(directory):
-                _remove(entry.path)
+                remove_entry(entry.path)
 
     def remove(self) -> None:
         """Delete the directories when this process made them."""
         if self.root is not None:
-            _remove(self.root)
+            remove_entry(self.root)
 
 
-def _remove(path: str) -> None:
+def remove_entry(path: str) -> None:
+    """Delete ``path`` — a file, a link (never followed) or a whole directory tree.
+
+    The agent may have taken its own permissions away from what it made, so
+    directories beneath ``path`` get theirs back first, each reached without
+    following a link (an ``O_PATH | O_NOFOLLOW`` descriptor, changed through
+    ``/proc/self/fd``); :func:`shutil.rmtree` then deletes without following links.
+    """
     import shutil
+    import stat
 
-    if os.path.isdir(path) and not os.path.islink(path):
-        # The agent may have removed its own write permission from what it made.
-        for root, dirs, _ in os.walk(path):
-            for name in dirs:
-                with contextlib.suppress(OSError):
-                    os.chmod(os.path.join(root, name), 0o700)
-        shutil.rmtree(path, ignore_errors=True)
-    else:
+    try:
+        is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError:
+        return
+    if not is_dir:
         with contextlib.suppress(OSError):
             os.unlink(path)
+        return
+    pending = [path]
+    while pending:
+        directory = pending.pop()
+        try:
+            fd = os.open(directory, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            if not stat.S_ISDIR(os.fstat(fd).st_mode):
+                continue  # replaced by something else meanwhile: not ours to change
+            with contextlib.suppress(OSError):
+                os.chmod(f"/proc/self/fd/{fd}", 0o700)
+        finally:
+            os.close(fd)
+        with contextlib.suppress(OSError), os.scandir(directory) as entries:
+            pending += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @dataclass
@@ -336,8 +377,11 @@ def run_program(
     stdin: bytes = b"",
     output_limit: int = 65536,
     results: bool = False,
+    cwd: str | None = None,
 ) -> Completed:
     """Run ``argv`` confined until it exits or ``timeout_s`` passes (then kill its group).
+
+    It runs in ``cwd`` (default: the confinement's workspace).
 
     With ``results``, the program's fd 3 is a pipe collected into
     :attr:`Completed.results`: a channel for what it reports, apart from the
@@ -348,6 +392,7 @@ def run_program(
     try:
         process = confinement.popen(
             argv,
+            cwd=cwd or confinement.workspace,
             control_fd=write_end,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -371,7 +416,7 @@ def run_program(
             process.stdin.write(stdin)
         process.stdin.close()
         deadline = started + timeout_s
-        timed_out = not _collect(outputs, deadline, process)
+        timed_out = not collect_output(outputs, deadline, process)
         if not timed_out:  # its output ended; it may still be running (`exec >/dev/null`)
             try:
                 process.wait(max(deadline - time.monotonic(), 0))
@@ -394,17 +439,19 @@ def run_program(
     )
 
 
-def _collect(
+def collect_output(
     outputs: dict[int, CappedOutput],
     deadline: float,
     process: subprocess.Popen[bytes] | None = None,
     control: socket.socket | None = None,
-) -> bool | bytes:
+    max_reply: int = MAX_REPLY_BYTES,
+) -> bool | bytes | None:
     """Read ``outputs`` until the end; False if ``deadline`` passed first.
 
     The end is: a line on ``control`` (returned), or EOF on every output, or — with
     ``process`` — the process gone and its output drained (orphans it left holding
-    the pipes are not waited for).
+    the pipes are not waited for). A reply line longer than ``max_reply`` bytes
+    ends it too: ``None`` (the program broke the protocol).
     """
     with selectors.DefaultSelector() as selector:
         for fd in outputs:
@@ -429,7 +476,10 @@ def _collect(
                 wait = min(wait, 0.05)  # poll the process: orphans may keep pipes open
             for key, _ in selector.select(max(wait, 0)):
                 if key.fileobj is control:
-                    data = control.recv(65536)
+                    try:
+                        data = control.recv(65536)
+                    except OSError:  # reset by a program that died: the same as closed
+                        data = b""
                     if not data:
                         selector.unregister(control)
                         return b""  # the program is gone
@@ -437,6 +487,8 @@ def _collect(
                     if b"\n" in line:
                         _drain(outputs)
                         return bytes(line.split(b"\n", 1)[0])
+                    if len(line) > max_reply:
+                        return None
                     continue
                 fd = key.fd
                 data = _read(fd)
@@ -464,9 +516,9 @@ def _drain(outputs: dict[int, CappedOutput]) -> None:
 
 
 def kill_group(process: subprocess.Popen[bytes]) -> None:
-    """Kill ``process`` and its process group, and reap it."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    """Kill ``process``, its process group and its descendants, and reap it."""
+    if process.returncode is None:
+        kill_tree(process.pid)
     with contextlib.suppress(ProcessLookupError):
         process.kill()
     try:
@@ -484,6 +536,8 @@ class Exchange:
     stdout: CappedOutput
     stderr: CappedOutput
     timed_out: bool = False
+    reply_too_long: bool = False
+    """The program sent more than the reply limit without ending a line (it was stopped)."""
     exit_code: int | None = None
     """Set when the program ended during the request (``-N``: killed by signal ``N``)."""
     duration_s: float = 0.0
@@ -537,11 +591,16 @@ class Interpreter:
     """
 
     def __init__(
-        self, argv: Sequence[str], confinement: Confinement, output_limit: int = 65536
+        self,
+        argv: Sequence[str],
+        confinement: Confinement,
+        output_limit: int = 65536,
+        max_reply: int = MAX_REPLY_BYTES,
     ) -> None:
         self.argv = list(argv)
         self.confinement = confinement
         self.output_limit = output_limit
+        self.max_reply = max_reply
         self.process: subprocess.Popen[bytes] | None = None
         self._control: socket.socket | None = None
 
@@ -593,10 +652,14 @@ class Interpreter:
                 process.stdin.flush()
         except OSError:
             pass  # the program is gone; _collect sees it
-        ended = _collect(outputs, started + timeout_s, control=sock)
+        ended = collect_output(outputs, started + timeout_s, control=sock, max_reply=self.max_reply)
         exchange = Exchange(None, stdout, stderr, duration_s=time.monotonic() - started)
         if ended is False:
             exchange.timed_out = True
+            self.stop()
+            exchange.exit_code = process.returncode
+        elif ended is None:  # a reply too long to be one: the program is not to be trusted
+            exchange.reply_too_long = True
             self.stop()
             exchange.exit_code = process.returncode
         elif ended:
@@ -622,4 +685,18 @@ class Interpreter:
 
 
 def _drain_until_eof(outputs: dict[int, CappedOutput], deadline: float) -> None:
-    _collect(outputs, deadline)
+    collect_output(outputs, deadline)
+
+
+def end_agent_programs(*programs: Interpreter) -> None:
+    """End every process the agent's code started, before grading or a new episode.
+
+    In a sandboxed worker (pid 1 of the sandbox) that is every other process of the
+    sandbox, however it detached itself (``setsid``, double forks): see
+    :mod:`.processes`. Elsewhere (``isolation: none``) it is each of ``programs`` with
+    its group and descendants — a process that left its family is not found there.
+    """
+    if is_namespace_init():
+        end_all_others()
+    for program in programs:
+        program.stop()

@@ -13,8 +13,9 @@ bubblewrap (``bwrap``):
   symlinks), the Python installation, the Python packages the environment
   imports and the environment's own package — all read-only; a fresh ``/proc``
   (read-only: no sysctl, no ``/proc/<pid>`` writes) and a minimal ``/dev``; a
-  private tmpfs ``/workspace`` (the working directory and ``$HOME``), ``/tmp``
-  and ``/dev/shm``, each capped in size; everything else read-only. Nothing else
+  private tmpfs ``/workspace`` (the agent's working directory), ``/tmp`` and
+  ``/dev/shm``, each capped in size; everything else read-only, the worker's own
+  working directory and ``$HOME`` (``/``) included. Nothing else
   of the host: not ``/root``, not ``/etc/shadow``, not the server's source tree
   or config, not another session's workspace;
 * an environment scrubbed to an allowlist (a secret in the server's environment
@@ -75,6 +76,8 @@ INSIDE_MARKER = "OPENENV_SANDBOX"
 def inside_sandbox() -> bool:
     """True in a sandboxed worker: its ``/workspace`` is private, its network empty."""
     return os.environ.get(INSIDE_MARKER) == "1"
+
+
 """Where the server's site-packages appear inside the sandbox (read-only)."""
 """Where the environment's own packages appear inside the sandbox (read-only)."""
 
@@ -241,9 +244,11 @@ class SandboxPolicy(BaseModel):
             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/dev/shm",
             "--remount-ro", "/dev",
             "--remount-ro", "/",  # the root tmpfs bwrap built: nothing uncapped to write to
-            "--chdir", WORKSPACE,
+            # The environment's own directory and home are read-only: the workspace is
+            # the agent's, and nothing there may steer the environment (docs/rewards.md).
+            "--chdir", "/",
             "--clearenv",
-            "--setenv", "HOME", WORKSPACE,
+            "--setenv", "HOME", "/",
             "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin",
             "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
             "--setenv", INSIDE_MARKER, "1",
