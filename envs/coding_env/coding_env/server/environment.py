@@ -12,9 +12,9 @@ Modes (chosen at ``reset``):
 * **task** — ``reset(task_id="fizzbuzz")``, or ``reset(seed=s)`` which picks a
   task from the seed. The first observation carries the task's ``prompt``. Steps
   run code in the kernel (reward ``0.0``); ``CodeAction(code, submit=True)`` grades
-  ``code`` against the hidden tests in a fresh process: reward = fraction passed,
-  no penalties, and the episode ends. It also ends, with reward ``0.0``, after
-  ``max_steps`` steps without a submission.
+  ``code`` against the hidden tests: reward = fraction passed, no penalties, and
+  the episode ends. It also ends, with reward ``0.0``, after ``max_steps`` steps
+  without a submission.
 * **free** — ``reset()`` or ``reset(free=True)``: a REPL, reward ``None``.
 
 Limits per step: wall clock (``step_timeout_s``, and a shorter ``CodeAction.timeout_s``),
@@ -29,27 +29,37 @@ head and tail kept, a marker where cut). What each breach does:
   restarted as after a timeout;
 * ``exit()``/``SystemExit(n)`` — ``exit_code`` n, the namespace is kept;
   ``os._exit`` or a crash ends the kernel: restarted, namespace lost.
+
+Grading (docs/rewards.md): before it, every process the agent's code started is
+killed (the whole sandbox but the environment). The submission then runs in a
+fresh process of its own (:class:`openenv.grading.Submission`), as confined as
+the kernel; each hidden test's check is evaluated there and only its value comes
+back, as plain data, to be compared here with the expected value, which the
+submission never sees (:mod:`openenv.grading.hidden_tests`). What the submission
+prints goes nowhere. ``reset`` kills whatever the agent left running and empties
+every directory it could write (workspace, ``/tmp``, ``/dev/shm``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
 
 from openenv import Environment, EnvironmentMetadata, FunctionRubric, derive_seed, tool
+from openenv.grading import Submission, run_hidden_tests
 from openenv.runtime.programs import (
     Confinement,
     Interpreter,
     Workspace,
     describe_exit,
+    end_agent_programs,
     readable_paths,
-    run_program,
     step_limit,
 )
 
@@ -58,7 +68,6 @@ from .tasks import TASKS, Task
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 KERNEL_SOURCE = (Path(__file__).parent / "kernel.py").read_text(encoding="utf-8")
-GRADER_SOURCE = (Path(__file__).parent / "grader.py").read_text(encoding="utf-8")
 PYTHON_FLAGS = ("-S", "-s")
 """No site module, no user site: ``sys.path`` is set by the kernel from its config. Not
 ``-I``, which would ignore the PYTHONHASHSEED that makes ``hash()`` reproducible."""
@@ -85,11 +94,12 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
         version="0.1.0",
         author="OpenEnv developers",
     )
+    requires_sandbox = True  # it runs the agent's code
 
-    test_timeout_s: float = 5.0
-    """How long one hidden test may run."""
     grading_timeout_s: float = 60.0
-    """How long grading a submission may take in all."""
+    """How long grading a submission may take in all (each test has its own limit too)."""
+    load_timeout_s: float = 10.0
+    """How long the submission may take to load (run as a module) before the tests."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -98,16 +108,15 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
         self.task: Task | None = None
         TASKS.tasks  # noqa: B018 - loaded now, while a pooled worker warms up, not at reset
         self.step_timeout_s = 10.0
-        self.max_steps: int | None = None
-        self.done = False
         self.kernel = self._new_kernel(memory_mb=512, output_limit=65536)
         self.kernel.start()  # now, while the session is being set up, not in the first step
-        self._kernel_used = False
+        self._agent_ran = False
+        """Agent code has run since the kernel started (in it, or as a submission)."""
         self._request_id = 0
 
     # -- the API -----------------------------------------------------------------
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -125,19 +134,17 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
         and to no limit in free mode.
         """
         self.task = TASKS.choose(task_id, seed, free)
-        self.begin_episode(seed, episode_id)
         self.step_timeout_s = step_timeout_s
         self.max_steps = max_steps or (DEFAULT_MAX_STEPS if self.task else None)
-        self.done = False
         self.state.task_id = self.task.id if self.task else None
-        self.workspace.clear()
-        if self._kernel_used or self.kernel.confinement.memory_mb != memory_mb:
-            self.kernel.stop()
+        if self._agent_ran or self.kernel.confinement.memory_mb != memory_mb:
+            end_agent_programs(self.kernel)  # nothing of the last episode runs on
             self.kernel = self._new_kernel(memory_mb, output_limit_bytes)
+        self.workspace.clear()
         self.kernel.output_limit = output_limit_bytes
         if not self.kernel.alive:
             self.kernel.start()
-        self._kernel_used = False
+        self._agent_ran = False
         seed_cell = self._run("", seed=derive_seed(self.seed or 0, "kernel"))
         if seed_cell.exit_code != 0:
             raise RuntimeError(f"the kernel did not start: {seed_cell.stderr.strip()[:500]}")
@@ -147,29 +154,23 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
             reward=0.0 if self.task else None,
         )
 
-    def step(self, action: CodeAction, timeout_s: float | None = None) -> CodeObservation:
-        if self.done:
-            raise ValueError("the episode is over (a solution was submitted); reset to start again")
-        self.state.step_count += 1
+    def _step(self, action: CodeAction, timeout_s: float | None = None) -> CodeObservation:
         limit = step_limit(action.timeout_s, self.step_timeout_s, timeout_s)
         if action.submit:
             if self.task is None:
                 raise ValueError("submit needs a task: reset(task_id=...) or reset(seed=...)")
             observation = self._grade(action.code)
-            self.done = self.state.submitted = True
+            observation.done = self.state.submitted = True
         else:
-            self._kernel_used = True
+            self._agent_ran = True
             observation = self._run(action.code, limit)
         observation.task_id = self.state.task_id
-        if self.max_steps is not None and self.state.step_count >= self.max_steps:
-            self.done = True
-        observation.done = self.done
         if self.task is None:
             return observation  # free mode: no reward
         return self.apply_rubric(action, observation)
 
     def close(self) -> None:
-        self.kernel.stop()
+        end_agent_programs(self.kernel)
         self.workspace.remove()
 
     @tool
@@ -182,7 +183,7 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
     def _confinement(self, memory_mb: int) -> Confinement:
         return Confinement(
             workspace=self.workspace.path,
-            writable=[self.workspace.tmp, "/dev/shm"],
+            writable=self.workspace.writable,
             hidden=[PACKAGE_DIR],
             memory_mb=memory_mb,
             environment={"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"},
@@ -232,42 +233,32 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
         return observation
 
     def _grade(self, code: str) -> CodeObservation:
-        """Run ``code`` and the hidden tests in a fresh process; count the passes."""
+        """Run the hidden tests on ``code`` (see the module docstring); count the passes."""
         assert self.task is not None
-        self.kernel.stop()  # nothing of the agent's kernel runs beside the grader
-        nonce = secrets.token_hex(16)
-        job = {
-            "code": code,
-            "tests": self.task.tests,
-            "path": self._python_path(),
-            "nonce": nonce,
-            "test_timeout_s": self.test_timeout_s,
-        }
-        completed = run_program(
-            [_python(), *PYTHON_FLAGS, "-c", GRADER_SOURCE],
-            confinement=self.kernel.confinement,
-            timeout_s=self.grading_timeout_s,
-            stdin=json.dumps(job).encode(),
-            results=True,
+        end_agent_programs(self.kernel)  # nothing of the agent's runs beside the grading
+        self._agent_ran = True
+        confinement = self.kernel.confinement
+        python, path = _python(), self._python_path()
+        seed = derive_seed(self.seed or 0, "grading")
+        started = time.monotonic()
+        results = run_hidden_tests(
+            lambda: Submission(code, confinement, python=python, path=path, seed=seed),
+            self.task.tests,
+            load_timeout_s=self.load_timeout_s,
+            total_timeout_s=self.grading_timeout_s,
         )
-        passed: set[int] = set()
-        for line in completed.results.decode("utf-8", "replace").splitlines():
-            parts = line.split(" ")
-            if len(parts) >= 3 and parts[0] == nonce and parts[2] == "pass":
-                passed.add(int(parts[1]))
-        total = len(self.task.tests)
-        count = len(passed & set(range(total)))
+        end_agent_programs()  # and nothing the submission started outlives the grading
+        count, total = sum(r.passed for r in results), len(results)
         summary = f"{count} of {total} hidden tests passed."
-        if completed.timed_out:
+        if any(r.detail == "grading time is up" for r in results):
             summary += f" Grading stopped at its {self.grading_timeout_s:g} s limit."
         return CodeObservation(
             stdout=summary + "\n",
             exit_code=0 if count == total else 1,
-            duration_s=completed.duration_s,
+            duration_s=round(time.monotonic() - started, 6),
             tests_passed=count,
             tests_total=total,
         )
-
 
 
 def _python() -> str:

@@ -13,15 +13,20 @@ traceback (the kernel's own frames left out) and gives exit code 1;
 ``SystemExit(n)`` gives ``n`` and keeps the namespace.
 """
 
-import ast
-import builtins
-import json
-import linecache
-import os
-import random
-import socket
 import sys
-import traceback
+
+# `python -c` puts the working directory (the agent's workspace) first on sys.path:
+# drop it before anything else is imported, so a file there cannot replace one.
+sys.path[:] = [entry for entry in sys.path if entry]
+
+import ast  # noqa: E402
+import builtins  # noqa: E402
+import json  # noqa: E402
+import linecache  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import socket  # noqa: E402
+import traceback  # noqa: E402
 
 
 def run_cell(code, namespace, number, memory_mb):
@@ -62,6 +67,13 @@ def run_cell(code, namespace, number, memory_mb):
     return {"exit_code": 0, "error": None}
 
 
+def _lose_channel():
+    try:
+        os.close(3)
+    except OSError:  # a fork of a fork: already gone
+        pass
+
+
 def main():
     config = json.loads(sys.argv[1])
     sys.path[:] = config["path"]
@@ -83,7 +95,7 @@ def main():
     kernel_pid = os.getpid()
     # A process the agent forks returns into this loop when its cell ends: it must
     # neither answer nor read requests, so it loses the channel and leaves.
-    os.register_at_fork(after_in_child=lambda: os.close(3))
+    os.register_at_fork(after_in_child=_lose_channel)
     requests = control.makefile("rb")
     for number, line in enumerate(requests, start=1):
         request = json.loads(line)

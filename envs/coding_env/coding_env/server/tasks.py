@@ -1,7 +1,10 @@
 """The task set: small Python problems, each with hidden tests (``tasks.yaml``).
 
 The file is read by the environment, never by the agent's code: the kernel and
-the grader run confined away from this package (see ``environment.py``).
+the submission's runner run confined away from this package (see ``environment.py``).
+Each test is a :class:`openenv.grading.HiddenTest`: checks such as
+``two_sum([2, 7], 9) == (0, 1)`` whose left side the submission computes and whose
+right side only the grader sees.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from openenv.grading import HiddenTest
 from openenv.tasks import TaskSet
 
 
@@ -22,7 +26,7 @@ class Task(BaseModel):
     difficulty: Literal["easy", "medium", "hard"]
     prompt: str
     entry_point: str
-    tests: list[str] = Field(min_length=1)
+    tests: list[HiddenTest] = Field(min_length=1)
     solution: str
     wrong_solution: str
 
