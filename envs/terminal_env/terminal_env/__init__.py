@@ -13,8 +13,25 @@ Example::
     print(result.reward)  # 1.0 when the verifier passes
 """
 
-from .client import AsyncTerminalEnv, TerminalEnv
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .models import TerminalAction, TerminalObservation, TerminalState
+
+if TYPE_CHECKING:
+    from .client import AsyncTerminalEnv, TerminalEnv
+
+
+def __getattr__(name: str) -> Any:
+    # The clients (and the WebSocket stack under them) load on first use: the
+    # environment's worker and each verifier process import this package too.
+    if name in ("AsyncTerminalEnv", "TerminalEnv"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'terminal_env' has no attribute {name!r}")
+
 
 __all__ = [
     "AsyncTerminalEnv",

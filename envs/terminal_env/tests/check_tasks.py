@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""Validate the terminal environment task set (terminal_env/tasks.yaml).
+"""Validate the terminal environment's task set (``terminal_env.server.tasks``).
 
 Plain script, not a pytest module:
 
     python envs/terminal_env/tests/check_tasks.py [--only ID ...] [--seeds 0 1 7] [-v]
 
 For every task and seed it
-  * runs `setup` (bash -e) in a fresh temp workspace and checks that `verify` FAILS there;
-  * runs `setup` again in another fresh workspace, checks that setup is deterministic
-    (same workspace hash), runs `solution`, and checks that `verify` PASSES, prints at
-    most one short line, and does not modify the workspace.
-It also reports tasks whose setup output does not depend on the seed, and tasks where
-the workspace solved for one seed also passes verification for another seed.
+  * runs the task's setup in a fresh temp workspace and checks that the verifier
+    FAILS there (doing nothing scores 0);
+  * runs setup again in another fresh workspace and checks that it made the same
+    workspace (commit hashes included);
+  * runs the solution with bash in that workspace and checks that the verifier
+    PASSES and does not modify the workspace.
+The verifier runs as the environment runs it: in a fresh trusted process
+(``openenv.grading.trusted.run_trusted``), reading the workspace as data; a verifier
+that raises is an error. It also reports tasks whose setup does not depend on the
+seed, and workspaces solved for one seed that also pass for another (warnings).
 Exit status 0 when everything is fine.
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import hashlib
+import json
 import os
 import re
 import signal
@@ -30,24 +35,22 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # terminal_env, if not installed
 
-TASKS_FILE = Path(__file__).resolve().parents[1] / "terminal_env" / "tasks.yaml"
-REQUIRED_KEYS = ("id", "title", "difficulty", "prompt", "setup", "verify", "solution")
+from terminal_env.server.environment import AGENT_IDENTITY
+from terminal_env.server.tasks import TASKS, SetupWorkspace, Task
+
+from openenv.grading.trusted import TrustedFailure, run_trusted
+
 DIFFICULTIES = {"easy", "medium", "hard"}
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 MIN_TASKS = 18
 DEFAULT_SEEDS = (0, 1, 7)
-TIMEOUT_S = 20
-MAX_VERIFY_OUTPUT = 80  # characters; verify must print nothing revealing
+MAX_WORKERS = 2
+SOLUTION_TIMEOUT_S = 30
+VERIFY_TIMEOUT_S = 60
+SLOW_VERIFY_S = 2.0  # an honest workspace should verify well under a second (plus start-up)
 MAX_SEED_INVARIANT_FRACTION = 0.1
-
-
-@dataclass
-class Result:
-    rc: int
-    out: str
-    timed_out: bool = False
 
 
 @dataclass
@@ -57,61 +60,77 @@ class TaskReport:
     warnings: list[str] = field(default_factory=list)
     hashes: dict[int, str] = field(default_factory=dict)
     seconds: float = 0.0
+    slowest_verify: float = 0.0
 
 
-def make_env(seed: int, home: str) -> dict[str, str]:
-    return {
-        "HOME": home,
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "GIT_AUTHOR_NAME": "agent",
-        "GIT_AUTHOR_EMAIL": "agent@openenv.local",
-        "GIT_COMMITTER_NAME": "agent",
-        "GIT_COMMITTER_EMAIL": "agent@openenv.local",
-        "SEED": str(seed),
-    }
+def workspace_hash(root: str, index: bool = False) -> str:
+    """Hash of paths, types, permission bits, contents and link targets, ``.git``
+    included (objects, refs, logs) but for its index unless ``index`` (the index holds
+    file times, so two setups differ there)."""
+    digest = hashlib.sha256()
+    for base, dirs, files in os.walk(root):
+        dirs.sort()
+        for name in sorted(dirs + files):
+            path = os.path.join(base, name)
+            relative = os.path.relpath(path, root)
+            if not index and relative.split(os.sep)[-2:] == [".git", "index"]:
+                continue
+            info = os.lstat(path)
+            digest.update(relative.encode() + b"\0" + oct(info.st_mode).encode() + b"\0")
+            if os.path.islink(path):
+                digest.update(os.readlink(path).encode())
+            elif os.path.isfile(path):
+                with open(path, "rb") as f:
+                    digest.update(hashlib.sha256(f.read()).digest())
+            digest.update(b"\n")
+    return digest.hexdigest()
 
 
-def run_bash(script: str, cwd: str, env: dict[str, str], errexit: bool) -> Result:
-    cmd = ["bash", "-e", "-c", script] if errexit else ["bash", "-c", script]
-    proc = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env=env,
+def run_solution(task: Task, workspace: str, home: str) -> tuple[int, str]:
+    """The task's solution in ``bash -e``, as a scripted agent would run it."""
+    env = {"HOME": home, "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+    process = subprocess.Popen(
+        ["bash", "-e", "-c", task.solution],
+        cwd=workspace,
+        env={**env, **AGENT_IDENTITY},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
-        out, _ = proc.communicate(timeout=TIMEOUT_S)
-        return Result(proc.returncode, out.decode(errors="replace"))
+        out, _ = process.communicate(timeout=SOLUTION_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        out, _ = proc.communicate()
-        return Result(-1, out.decode(errors="replace"), timed_out=True)
+        os.killpg(process.pid, signal.SIGKILL)
+        out, _ = process.communicate()
+        return -1, "timed out: " + out.decode(errors="replace")
+    return process.returncode, out.decode(errors="replace")
 
 
-def workspace_hash(root: str) -> str:
-    """Hash of paths, types, permission bits, contents and link targets (.git excluded)."""
-    h = hashlib.sha256()
-    for base, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d != ".git")
-        for name in sorted(dirs + files):
-            path = os.path.join(base, name)
-            rel = os.path.relpath(path, root)
-            st = os.lstat(path)
-            h.update(rel.encode() + b"\0" + oct(st.st_mode).encode() + b"\0")
-            if os.path.islink(path):
-                h.update(os.readlink(path).encode())
-            elif os.path.isfile(path):
-                with open(path, "rb") as f:
-                    h.update(hashlib.sha256(f.read()).digest())
-            h.update(b"\n")
-    return h.hexdigest()
+def verify(task: Task, seed: int, workspace: str, tmp: str) -> tuple[bool | None, str, float]:
+    """(solved, why it could not say, seconds): the verifier as the environment runs it."""
+    job = {"task_id": task.id, "seed": seed, "workspace": workspace, "tmp": tmp}
+    started = time.monotonic()
+    try:
+        result = run_trusted(
+            "terminal_env.server.verify:main",
+            job,
+            timeout_s=VERIFY_TIMEOUT_S,
+            untrusted=[workspace, tmp],
+        )
+    except TrustedFailure as exc:
+        return None, f"{exc} {exc.stderr[-300:]}", time.monotonic() - started
+    seconds = time.monotonic() - started
+    if result.get("error"):
+        return None, f"the verifier raised {result['error']}", seconds
+    return result.get("solved") is True, "", seconds
+
+
+def fresh_workspace(parent: str, name: str, task: Task, seed: int) -> str:
+    workspace = os.path.join(parent, name)
+    os.mkdir(workspace)
+    task.setup(SetupWorkspace(workspace), task.params_for(seed))
+    return workspace
 
 
 def tail(text: str, n: int = 6) -> str:
@@ -119,114 +138,98 @@ def tail(text: str, n: int = 6) -> str:
     return " | ".join(line.strip() for line in lines)[:400]
 
 
-def check_seed(task: dict, seed: int, other_seed: int, verbose: bool) -> tuple[list, list, str]:
-    """Returns (errors, warnings, setup hash) for one task and seed."""
-    errors: list[str] = []
-    warnings: list[str] = []
-    tid = task["id"]
-    with tempfile.TemporaryDirectory(prefix=f"tt_{tid}_{seed}_") as tmp:
+def check_seed(task: Task, seed: int, other_seed: int, report: TaskReport, verbose: bool) -> str:
+    """Check one seed (errors and warnings go to ``report``); the setup's hash."""
+    with tempfile.TemporaryDirectory(prefix=f"tt_{task.id}_{seed}_") as parent:
+        tmp = os.path.join(parent, "tmp")
         home = os.path.join(tmp, "home")
-        ws_a = os.path.join(tmp, "ws_a")
-        ws_b = os.path.join(tmp, "ws_b")
-        for d in (home, ws_a, ws_b):
-            os.mkdir(d)
-        env = make_env(seed, home)
+        os.makedirs(home)
+        try:
+            params = task.params_for(seed)
+            if json.loads(json.dumps(params)) != json.loads(json.dumps(task.params_for(seed))):
+                report.errors.append(f"seed {seed}: params are not deterministic")
+        except (TypeError, ValueError) as exc:
+            report.errors.append(f"seed {seed}: params are not JSON-able: {exc}")
 
-        # 1. untouched workspace must not verify
-        r = run_bash(task["setup"], ws_a, env, errexit=True)
-        if r.rc != 0:
-            errors.append(f"seed {seed}: setup failed (rc={r.rc}): {tail(r.out)}")
-            return errors, warnings, ""
-        hash_a = workspace_hash(ws_a)
-        r = run_bash(task["verify"], ws_a, env, errexit=False)
-        if r.timed_out:
-            errors.append(f"seed {seed}: verify timed out on untouched workspace")
-        elif r.rc == 0:
-            errors.append(f"seed {seed}: verify passes on the untouched workspace")
+        # 1. doing nothing scores 0
+        try:
+            untouched = fresh_workspace(parent, "ws_a", task, seed)
+        except Exception as exc:
+            report.errors.append(f"seed {seed}: setup failed: {type(exc).__name__}: {exc}")
+            return ""
+        setup_hash = workspace_hash(untouched)
+        if "TASK.md" in task.prompt and not os.path.isfile(os.path.join(untouched, "TASK.md")):
+            report.errors.append(f"seed {seed}: the prompt mentions TASK.md; setup made none")
+        solved, why, _ = verify(task, seed, untouched, tmp)
+        if solved is None:
+            report.errors.append(f"seed {seed}: untouched workspace: {why}")
+        elif solved:
+            report.errors.append(f"seed {seed}: the verifier passes the untouched workspace")
 
-        # 2. setup is deterministic; solution solves it
-        r = run_bash(task["setup"], ws_b, env, errexit=True)
-        if r.rc != 0:
-            errors.append(f"seed {seed}: second setup failed (rc={r.rc}): {tail(r.out)}")
-            return errors, warnings, hash_a
-        if workspace_hash(ws_b) != hash_a:
-            errors.append(f"seed {seed}: setup is not deterministic")
-        r = run_bash(task["solution"], ws_b, env, errexit=True)
-        if r.rc != 0:
-            errors.append(f"seed {seed}: solution failed (rc={r.rc}): {tail(r.out)}")
-        before = workspace_hash(ws_b)
-        r = run_bash(task["verify"], ws_b, env, errexit=False)
-        if r.rc != 0:
-            msg = "timed out" if r.timed_out else f"rc={r.rc}"
-            errors.append(f"seed {seed}: verify fails after solution ({msg})")
+        # 2. setup is deterministic; the solution solves it
+        try:
+            workspace = fresh_workspace(parent, "ws_b", task, seed)
+        except Exception as exc:
+            report.errors.append(f"seed {seed}: second setup failed: {type(exc).__name__}: {exc}")
+            return setup_hash
+        if workspace_hash(workspace) != setup_hash:
+            report.errors.append(f"seed {seed}: setup is not deterministic")
+        rc, out = run_solution(task, workspace, home)
+        if rc != 0:
+            report.errors.append(f"seed {seed}: the solution failed (rc={rc}): {tail(out)}")
+        before = workspace_hash(workspace, index=True)
+        solved, why, seconds = verify(task, seed, workspace, tmp)
+        report.slowest_verify = max(report.slowest_verify, seconds)
+        if not solved:
+            because = f": {why}" if why else ""
+            report.errors.append(f"seed {seed}: the verifier fails after the solution{because}")
             if verbose:
-                debug = run_bash(
-                    task["verify"].replace("exec >/dev/null 2>&1", ""), ws_b, env, False
-                )
-                errors.append(f"seed {seed}: verify output: {tail(debug.out, 12)}")
-        out = r.out.strip()
-        if len(out) > MAX_VERIFY_OUTPUT or "\n" in out:
-            errors.append(f"seed {seed}: verify prints too much ({len(r.out)} chars)")
-        if workspace_hash(ws_b) != before:
-            errors.append(f"seed {seed}: verify modified the workspace")
+                report.errors.append(f"seed {seed}: solution output: {tail(out, 12)}")
+        if workspace_hash(workspace, index=True) != before:
+            report.errors.append(f"seed {seed}: the verifier modified the workspace")
+        if seconds > SLOW_VERIFY_S:
+            report.warnings.append(f"seed {seed}: verifying took {seconds:.1f}s")
 
         # 3. an answer for this seed should not pass for another seed
         if other_seed != seed:
-            r = run_bash(task["verify"], ws_b, make_env(other_seed, home), errexit=False)
-            if r.rc == 0:
-                warnings.append(
+            solved, why, _ = verify(task, other_seed, workspace, tmp)
+            if solved is None:
+                report.errors.append(f"seed {seed}'s workspace as seed {other_seed}: {why}")
+            elif solved:
+                report.warnings.append(
                     f"workspace solved for seed {seed} also verifies as seed {other_seed}"
                 )
-    return errors, warnings, hash_a
+    return setup_hash
 
 
-def validate_schema(tasks: object) -> list[str]:
+def schema_errors(tasks: list[Task]) -> list[str]:
     errors = []
-    if not isinstance(tasks, list):
-        return ["top level of tasks.yaml must be a list"]
     if len(tasks) < MIN_TASKS:
         errors.append(f"only {len(tasks)} tasks, need at least {MIN_TASKS}")
-    seen = set()
-    for i, t in enumerate(tasks):
-        if not isinstance(t, dict):
-            errors.append(f"task #{i} is not a mapping")
+    for task in tasks:
+        tid = getattr(task, "id", repr(task))
+        if not isinstance(task, Task):
+            errors.append(f"{tid}: not a Task")
             continue
-        tid = t.get("id", f"#{i}")
-        keys = set(t)
-        missing = [k for k in REQUIRED_KEYS if k not in keys]
-        extra = sorted(keys - set(REQUIRED_KEYS))
-        if missing:
-            errors.append(f"{tid}: missing keys {missing}")
-        if extra:
-            errors.append(f"{tid}: unknown keys {extra}")
-        for k in REQUIRED_KEYS:
-            if k in t and not isinstance(t[k], str):
-                errors.append(f"{tid}: {k} must be a string")
-        for k in ("id", "title", "prompt", "verify", "solution"):
-            if isinstance(t.get(k), str) and not t[k].strip():
-                errors.append(f"{tid}: {k} is empty")
-        if isinstance(tid, str) and not ID_RE.match(tid):
+        for name in ("id", "title", "prompt", "solution"):
+            value = getattr(task, name, None)
+            if not isinstance(value, str) or not value.strip():
+                errors.append(f"{tid}: {name} must be a non-empty string")
+        if not isinstance(tid, str) or not ID_RE.match(tid):
             errors.append(f"{tid}: id is not snake_case")
-        if tid in seen:
-            errors.append(f"{tid}: duplicate id")
-        seen.add(tid)
-        if t.get("difficulty") not in DIFFICULTIES:
+        if getattr(task, "difficulty", None) not in DIFFICULTIES:
             errors.append(f"{tid}: difficulty must be one of {sorted(DIFFICULTIES)}")
-        prompt, setup = t.get("prompt", ""), t.get("setup", "")
-        if isinstance(prompt, str) and "TASK.md" in prompt and "TASK.md" not in str(setup):
-            errors.append(f"{tid}: prompt mentions TASK.md but setup does not create it")
+        if type(task).verify is Task.verify:
+            errors.append(f"{tid}: no verify()")
     return errors
 
 
-def check_task(task: dict, seeds: tuple[int, ...], verbose: bool) -> TaskReport:
-    report = TaskReport(task["id"])
+def check_task(task: Task, seeds: tuple[int, ...], verbose: bool) -> TaskReport:
+    report = TaskReport(task.id)
     start = time.monotonic()
     for i, seed in enumerate(seeds):
         other = seeds[(i + 1) % len(seeds)]
-        errors, warnings, h = check_seed(task, seed, other, verbose)
-        report.errors += errors
-        report.warnings += warnings
-        report.hashes[seed] = h
+        report.hashes[seed] = check_seed(task, seed, other, report, verbose)
     report.seconds = time.monotonic() - start
     return report
 
@@ -235,60 +238,60 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="*", help="check only these task ids")
     parser.add_argument("--seeds", nargs="*", type=int, default=list(DEFAULT_SEEDS))
-    parser.add_argument("-j", "--jobs", type=int, default=max(4, 2 * (os.cpu_count() or 1)))
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="show verify output on failure"
-    )
+    parser.add_argument("-j", "--jobs", type=int, default=MAX_WORKERS, help="at most 2")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more on failures")
     args = parser.parse_args()
 
     start = time.monotonic()
-    with open(TASKS_FILE) as f:
-        tasks = yaml.safe_load(f)
-    schema_errors = validate_schema(tasks)
-    for e in schema_errors:
-        print(f"SCHEMA {e}")
-    if not isinstance(tasks, list):
-        return 1
-    runnable = [
-        t
-        for t in tasks
-        if isinstance(t, dict) and all(isinstance(t.get(k), str) for k in REQUIRED_KEYS)
-    ]
+    tasks = list(TASKS.tasks.values())
+    errors = schema_errors(tasks)
+    for error in errors:
+        print(f"SCHEMA {error}")
     if args.only:
-        runnable = [t for t in runnable if t["id"] in args.only]
-    seeds = tuple(args.seeds)
+        unknown = sorted(set(args.only) - set(TASKS.ids()))
+        if unknown:
+            print(f"unknown task ids: {', '.join(unknown)}")
+            return 1
+        tasks = [t for t in tasks if t.id in args.only]
+    seeds = tuple(args.seeds) or DEFAULT_SEEDS
+    workers = max(1, min(args.jobs, MAX_WORKERS))
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        reports = list(pool.map(lambda t: check_task(t, seeds, args.verbose), runnable))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
+        reports = list(pool.map(lambda t: check_task(t, seeds, args.verbose), tasks))
 
     failed, invariant = [], []
-    for t, rep in zip(runnable, reports, strict=True):
-        varies = ""
-        if 0 in rep.hashes and 1 in rep.hashes and rep.hashes[0] and rep.hashes[0] == rep.hashes[1]:
-            invariant.append(rep.task_id)
-            varies = " [seed-invariant setup]"
-        status = "FAIL" if rep.errors else "ok  "
-        print(f"{status} {rep.task_id:<22} {t['difficulty']:<6} {rep.seconds:5.1f}s{varies}")
-        for e in rep.errors:
-            print(f"       error: {e}")
-        for w in rep.warnings:
-            print(f"       warning: {w}")
-        if rep.errors:
-            failed.append(rep.task_id)
+    for task, report in zip(tasks, reports, strict=True):
+        note = ""
+        hashes = [report.hashes.get(s) for s in seeds[:2]]
+        if len(seeds) > 1 and hashes[0] and hashes[0] == hashes[1]:
+            invariant.append(task.id)
+            note = " [seed-invariant setup]"
+        status = "FAIL" if report.errors else "ok  "
+        print(
+            f"{status} {task.id:<22} {task.difficulty:<6} {report.seconds:5.1f}s "
+            f"(verify <= {report.slowest_verify:.2f}s){note}"
+        )
+        for error in report.errors:
+            print(f"       error: {error}")
+        for warning in report.warnings:
+            print(f"       warning: {warning}")
+        if report.errors:
+            failed.append(task.id)
 
-    counts = {d: sum(1 for t in runnable if t["difficulty"] == d) for d in sorted(DIFFICULTIES)}
-    too_invariant = len(invariant) > MAX_SEED_INVARIANT_FRACTION * max(len(runnable), 1)
+    counts = {d: sum(1 for t in tasks if t.difficulty == d) for d in sorted(DIFFICULTIES)}
+    warnings = sum(len(r.warnings) for r in reports)
+    too_invariant = len(invariant) > MAX_SEED_INVARIANT_FRACTION * max(len(tasks), 1)
     print(
-        f"TOTAL: {len(runnable) - len(failed)}/{len(runnable)} tasks passed "
+        f"TOTAL: {len(tasks) - len(failed)}/{len(tasks)} tasks passed "
         f"(seeds {', '.join(map(str, seeds))}; "
         + ", ".join(f"{n} {d}" for d, n in counts.items())
-        + f"); schema errors: {len(schema_errors)}; "
+        + f"); schema errors: {len(errors)}; warnings: {warnings}; "
         f"seed-invariant setups: {', '.join(invariant) if invariant else 'none'}; "
         f"{time.monotonic() - start:.1f}s"
     )
     if too_invariant:
         print("too many seed-invariant setups")
-    return 1 if failed or schema_errors or too_invariant else 0
+    return 1 if failed or errors or too_invariant else 0
 
 
 if __name__ == "__main__":

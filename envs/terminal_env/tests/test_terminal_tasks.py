@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 
 import pytest
@@ -51,11 +52,7 @@ def test_a_scripted_agent_solves_every_task(env):
         assert (result.reward, result.solved, result.done) == (1.0, True, True), task.id
 
 
-def test_doing_nothing_scores_zero_on_every_task(env):
-    for task in TASKS.tasks.values():
-        env.reset(task_id=task.id, seed=3)
-        result = env.step(TerminalAction(evaluate=True))
-        assert (result.reward, result.solved) == (0.0, False), task.id
+# Doing nothing scores 0 on every task: tests/security/rewards/test_do_nothing.py.
 
 
 def test_a_solution_for_another_seed_does_not_transfer(env):
@@ -87,8 +84,9 @@ def test_the_verifier_stays_hidden(env):
             TerminalAction(command="ls -laR; cat TASK.md 2>/dev/null")
         ).model_dump_json()
         seen += env.step(TerminalAction(evaluate=True)).model_dump_json()
-        body = [line for line in task.verify.splitlines() if len(line.strip()) > 25]
-        assert not any(line.strip() in seen for line in body), task.id
+        source = inspect.getsource(type(task).verify)
+        body = [line for line in source.splitlines() if len(line.strip()) > 25]
+        assert body and not any(line.strip() in seen for line in body), task.id
 
 
 def test_max_steps_runs_the_verifier_at_the_end(env):

@@ -1,8 +1,9 @@
 """ASGI app of the terminal environment: ``uvicorn terminal_env.server.app:app``.
 
-Prefer ``openenv serve terminal_env``: it runs each session in its own sandbox, as
-``openenv.yaml`` asks. This app runs sessions in-process (the shell is still
-confined by Landlock and rlimits, but shares the server's network and namespaces).
+Like ``openenv serve terminal_env``, it runs each session in its own sandbox: the
+environment runs agent-supplied code, so ``create_app`` picks ``isolation="sandbox"``
+for it (``TerminalEnvironment.requires_sandbox``), and refuses ``"none"`` unless told
+``unsandboxed_agent_code=True`` (see docs/rewards.md).
 """
 
 from openenv.server import create_app

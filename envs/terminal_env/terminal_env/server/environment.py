@@ -14,6 +14,12 @@ Modes (chosen at ``reset``), as in ``coding_env``:
   the hidden verifier: reward 1.0 when it passes, else 0.0, and the episode ends.
   Other steps have reward 0.0. After ``max_steps`` steps the verifier runs by
   itself on the last one.
+
+Grading (docs/rewards.md): every process the agent started is killed first (the
+whole sandbox but the environment, whatever ``setsid`` it did); the verifier then
+runs in a fresh trusted process (:mod:`.verify`) that reads the workspace as data.
+``reset`` kills what the agent left running and empties every directory it could
+write (workspace, ``/tmp`` with ``$HOME``, ``/dev/shm``) before the task's setup.
 * **free** — ``reset()`` or ``reset(free=True)``: a shell, reward ``None``.
 
 The shell persists across steps (``cd``, variables, functions). Each command
@@ -27,32 +33,36 @@ command ended shows up in a later step.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
 
 from openenv import Environment, EnvironmentMetadata, FunctionRubric, tool
+from openenv.grading.trusted import TrustedFailure, run_trusted
 from openenv.runtime.programs import (
-    Completed,
     Confinement,
     Interpreter,
     Workspace,
     describe_exit,
-    run_program,
+    end_agent_programs,
     step_limit,
 )
 
 from ..models import TerminalAction, TerminalObservation, TerminalState
-from .tasks import TASKS, Task
+from .tasks import TASKS, SetupWorkspace, Task
+
+log = logging.getLogger("terminal_env")
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASH = "/bin/bash"
 TIMEOUT_EXIT_CODE = 124
 DEFAULT_MAX_STEPS = 50
-SCRIPT_TIMEOUT_S = 60.0
+VERIFY_TIMEOUT_S = 60.0
 AGENT_IDENTITY = {
     "GIT_AUTHOR_NAME": "agent",
     "GIT_AUTHOR_EMAIL": "agent@openenv.local",
@@ -80,6 +90,8 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         author="OpenEnv developers",
     )
 
+    requires_sandbox = True  # it runs the agent's commands
+
     def __init__(self) -> None:
         super().__init__()
         self.rubric = FunctionRubric(verdict)
@@ -87,8 +99,6 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         self.task: Task | None = None
         TASKS.tasks  # noqa: B018 - loaded now, while a pooled worker warms up, not at reset
         self.step_timeout_s = 30.0
-        self.max_steps: int | None = None
-        self.done = False
         self.shell = Interpreter([BASH, "--norc", "--noprofile"], self._confinement())
         self._prepare_home()
         self.shell.start()  # now, while the session is set up, not in the first step
@@ -97,7 +107,7 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
 
     # -- the API -----------------------------------------------------------------
 
-    def reset(
+    def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -114,23 +124,17 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         free mode.
         """
         self.task = TASKS.choose(task_id, seed, free)
-        self.begin_episode(seed, episode_id)
         self.step_timeout_s = step_timeout_s
         self.max_steps = max_steps or (DEFAULT_MAX_STEPS if self.task else None)
-        self.done = False
         self.state.task_id = self.task.id if self.task else None
         if self._shell_used:
-            self.shell.stop()
+            end_agent_programs(self.shell)  # nothing of the last episode runs on
         self.workspace.clear()
         self._prepare_home()
         self.shell.output_limit = output_limit_bytes
-        if self.task is not None and self.task.setup.strip():
-            setup = self._script(self.task.setup, exit_on_error=True)
-            if setup.exit_code != 0:
-                raise RuntimeError(
-                    f"task {self.task.id!r} setup failed ({setup.exit_code}): "
-                    f"{setup.stderr.text()[-500:]}"
-                )
+        if self.task is not None:
+            assert self.seed is not None
+            self.task.setup(SetupWorkspace(self.workspace.path), self.task.params_for(self.seed))
         if not self.shell.alive:
             self.shell.start()
         self._shell_used = False
@@ -142,14 +146,8 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
             reward=0.0 if self.task else None,
         )
 
-    def step(
-        self, action: TerminalAction, timeout_s: float | None = None
-    ) -> TerminalObservation:
-        if self.done:
-            raise ValueError("the episode is over (it was evaluated); reset to start again")
-        self.state.step_count += 1
+    def _step(self, action: TerminalAction, timeout_s: float | None = None) -> TerminalObservation:
         limit = step_limit(action.timeout_s, self.step_timeout_s, timeout_s)
-        last = self.max_steps is not None and self.state.step_count >= self.max_steps
         if action.evaluate:
             if self.task is None:
                 raise ValueError("evaluate needs a task: reset(task_id=...) or reset(seed=...)")
@@ -157,17 +155,16 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         else:
             self._shell_used = True
             observation = self._run(action.command, limit)
-            if last and self.task is not None:  # the episode ends here: grade what is there
+            if self.at_step_limit and self.task is not None:  # the last step: grade what is there
                 observation.solved = self._evaluate().solved
         observation.task_id = self.state.task_id
-        self.done = action.evaluate or last
-        observation.done = self.done
+        observation.done = action.evaluate or self.at_step_limit
         if self.task is None:
             return observation  # free mode: no reward
         return self.apply_rubric(action, observation)
 
     def close(self) -> None:
-        self.shell.stop()
+        end_agent_programs(self.shell)
         self.workspace.remove()
 
     @tool
@@ -177,13 +174,13 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
 
     # -- the shell -----------------------------------------------------------------------
 
-    def _confinement(self, extra: dict[str, str] | None = None) -> Confinement:
+    def _confinement(self) -> Confinement:
         return Confinement(
             workspace=self.workspace.path,
-            writable=[self.workspace.tmp, "/dev/shm"],
+            writable=self.workspace.writable,
             hidden=[PACKAGE_DIR],
             memory_mb=1024,
-            environment={"HOME": self._home, **AGENT_IDENTITY, **(extra or {})},
+            environment={"HOME": self._home, **AGENT_IDENTITY},
         )
 
     @property
@@ -201,7 +198,7 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         script = (
             f"IFS= read -r -d '' __openenv_command <<'{delimiter}'\n{command}\n{delimiter}\n"
             'eval "$__openenv_command" </dev/null\n'
-            "printf '%s %s\\n' \"$?\" \"$PWD\" >&3\n"
+            'printf \'%s %s\\n\' "$?" "$PWD" >&3\n'
         )
         exchange = self.shell.request(stdin=script.encode(), timeout_s=limit)
         observation = TerminalObservation(**exchange.output_fields())
@@ -229,28 +226,37 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         )
         return observation
 
-    def _script(self, source: str, exit_on_error: bool = False) -> Completed:
-        """Run a task script (setup or verify) with ``$SEED``, its text kept off argv."""
-        flags = ["-e"] if exit_on_error else []
-        return run_program(
-            [BASH, "--norc", "--noprofile", *flags, "-c", "source /dev/stdin"],
-            confinement=self._confinement({"SEED": str(self.seed)}),
-            timeout_s=SCRIPT_TIMEOUT_S,
-            stdin=source.encode(),
-        )
-
     def _evaluate(self) -> TerminalObservation:
-        """Run the hidden verifier on the workspace as the agent left it."""
+        """Run the hidden verifier on the workspace as the agent left it (module docstring)."""
         assert self.task is not None
-        self.shell.stop()  # nothing of the agent's runs beside the verifier
+        end_agent_programs(self.shell)  # nothing of the agent's runs beside the verifier
+        self._shell_used = True
         self.state.evaluated = True
-        result = self._script(self.task.verify)
-        solved = result.exit_code == 0 and not result.timed_out
+        job = {
+            "task_id": self.task.id,
+            "seed": self.seed,
+            "workspace": self.workspace.path,
+            "tmp": self.workspace.tmp,
+        }
+        started = time.monotonic()
+        try:
+            result = run_trusted(
+                "terminal_env.server.verify:main",
+                job,
+                timeout_s=VERIFY_TIMEOUT_S,
+                untrusted=[self.workspace.path, *self.workspace.writable],
+            )
+        except TrustedFailure as exc:
+            log.warning("verifier of %s failed: %s %s", self.task.id, exc, exc.stderr[-500:])
+            result = {"solved": False}
+        if result.get("error"):
+            log.error("verifier of %s raised %s", self.task.id, result["error"])
+        end_agent_programs()  # programs the verifier ran for the agent do not outlive it
+        solved = result.get("solved") is True
         return TerminalObservation(
             stdout="The task is solved.\n" if solved else "The task is not solved.\n",
             exit_code=0 if solved else 1,
             cwd=self.state.cwd,
-            duration_s=round(result.duration_s, 6),
+            duration_s=round(time.monotonic() - started, 6),
             solved=solved,
         )
-
