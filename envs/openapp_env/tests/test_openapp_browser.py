@@ -15,6 +15,8 @@ from openapp_env.server.environment import OpenAppEnvironment
 from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
+from openenv.environment import EpisodeNotStarted, EpisodeOver
+
 
 def _chromium_missing() -> str | None:
     try:
@@ -162,6 +164,31 @@ async def test_slow_pages_time_out_into_last_action_error(env, monkeypatch):
     assert ok.last_action_error == "" and ok.url.endswith("/todo")
 
 
+@pytest.mark.parametrize(
+    "action",
+    [
+        act(action_type="send_keys", bid="t", text="x" * 100_000),
+        act(action_type="send_keys", text="x" * 100_000),
+        act(action_type="fill", bid="t", text="x" * 100_000),
+    ],
+    ids=["send_keys to an element", "send_keys to the page", "fill"],
+)
+async def test_huge_text_stops_at_the_action_timeout(env, action):
+    """The timeout holds whatever the payload: typing stops there, and does not go on
+    in the browser after the step returned."""
+    await env.reset_async(seed=2, free=True, action_timeout_s=0.05)
+    await env.page.set_content("<textarea bid='t'></textarea>")
+    await env.page.focus("textarea")
+    obs = await env.step_async(action)
+    assert "timed out after 0.05 s" in obs.last_action_error
+    assert len(obs.last_action) < 1000  # the observation does not echo the payload
+    typed = await env.page.eval_on_selector("textarea", "t => t.value.length")
+    assert 0 < typed < len(action.text)
+    later = await env.step_async(act(action="noop(300)"))
+    assert later.last_action_error == ""
+    assert await env.page.eval_on_selector("textarea", "t => t.value.length") == typed
+
+
 async def test_sessions_do_not_see_each_others_data():
     first, second = OpenAppEnvironment(), OpenAppEnvironment()
     try:
@@ -192,15 +219,44 @@ async def test_reset_restores_the_initial_state(env):
     await env.step_async(act(action_type="goto", url="/todo"))
     await env.step_async(act(action_type="fill", bid="new-todo", text="temporary-item"))
     await env.step_async(act(action_type="click", bid="add-todo"))
+    # Browser state the agent's actions can leave: storage, cookies, another tab.
+    await env.page.evaluate(
+        "localStorage.setItem('planted', '1'); sessionStorage.setItem('planted', '1');"
+        "document.cookie = 'planted=1; path=/'; window.open('/notes')"
+    )
     await env.reset_async(seed=9, free=True)
     obs = await env.step_async(act(action_type="goto", url="/todo"))
     assert "temporary-item" not in obs.axtree_txt
+    left = await env.page.evaluate(
+        "[localStorage.getItem('planted'), sessionStorage.getItem('planted'), document.cookie]"
+    )
+    assert left == [None, None, ""]
+    assert len(obs.open_pages_urls) == 1
 
 
 async def test_step_before_reset_is_an_error():
     fresh = OpenAppEnvironment()
-    with pytest.raises(ValueError, match="reset first"):
+    with pytest.raises(EpisodeNotStarted, match="call reset before step"):
         await fresh.step_async(act(action="noop()"))
+
+
+async def test_a_solved_episode_is_over_for_good(env):
+    """After the task is solved (done), no step runs and none pays, whatever it does."""
+    await env.reset_async(task_id="todo_add", seed=4)
+    env.check = lambda: 1.0  # the checker says solved at the next step
+    solved = await env.step_async(act(action="noop()"))
+    assert (solved.reward, solved.done) == (1.0, True)
+    for action in (act(action="noop()"), act(action_type="goto", url="/todo")):
+        with pytest.raises(EpisodeOver):
+            await env.step_async(action)
+    assert env.state.step_count == 1
+
+
+async def test_free_mode_has_no_step_limit_unless_asked(env):
+    await env.reset_async(seed=2, free=True)
+    assert env.max_steps is None
+    await env.reset_async(seed=2, free=True, max_steps=2)
+    assert [(await env.step_async(act(action="noop()"))).done for _ in range(2)] == [False, True]
 
 
 async def test_close_shared_stops_the_browser_and_reaps_its_driver():

@@ -63,7 +63,17 @@ class Command:
             "fill": [self.bid, self.text],
             "select_option": [self.bid, self.text],
         }.get(self.name, [self.bid] if self.bid is not None else [])
-        return f"{self.name}({', '.join(repr(a) for a in args)})"
+        return f"{self.name}({', '.join(_shown(a) for a in args)})"
+
+
+SHOWN_CHARS = 200
+"""How much of a long argument ``describe`` shows (observations stay small)."""
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, str) and len(value) > SHOWN_CHARS:
+        return f"{value[:SHOWN_CHARS]!r}... ({len(value)} characters)"
+    return repr(value)
 
 
 def from_action(action: OpenAppAction) -> Command:

@@ -9,7 +9,8 @@ semantic bids (``add-event``, ``title``), every other element gets a number.
 
 Reward: in task mode, the task's checker reads the database after every step —
 1.0 once the task is solved (the episode then ends), else 0.0; ``done`` also at
-``max_steps``. In free mode (``free=True``) there is no goal and the reward is
+``max_steps`` (default 30 in task mode, no limit in free mode; the base class
+refuses any step after the end). In free mode (``free=True``) there is no goal and the reward is
 ``None``. ``reset(task_id=...)`` (or ``task=...``) picks a task, otherwise the
 seed picks one — drawn at random when no seed is given, so ``reset()`` is a task
 too.
@@ -45,7 +46,12 @@ from .tasks import TASKS as TASKS_BY_ID
 from .tasks import Task
 
 TASKS = TaskSet.of(TASKS_BY_ID.values())
+DEFAULT_MAX_STEPS = 30
 OBSERVE_JS = (Path(__file__).parent / "observe.js").read_text(encoding="utf-8")
+TEXT_CHUNK = 64
+"""Characters typed (or inserted) between two looks at the clock."""
+BACKSTOP_S = 2.0
+"""Past the action timeout, how long anything else in an action may take before it is cut."""
 OBSERVE_TIMEOUT_S = 5.0
 """At least this long for reading the page and its screenshot (longer if the actions may be)."""
 
@@ -97,14 +103,13 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         self.context: BrowserContext | None = None
         self.page: Page | None = None
         self.screenshots = True
-        self.max_steps = 30
         self.action_timeout_s = 5.0
         self.dialogs: list[str] = []
         self.activity = Activity()
 
     # -- the API -----------------------------------------------------------------
 
-    async def reset_async(
+    async def _reset(
         self,
         seed: int | None = None,
         episode_id: str | None = None,
@@ -114,7 +119,7 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         screenshot: bool = True,
         viewport_width: Annotated[int, Field(ge=320, le=3840)] = 1024,
         viewport_height: Annotated[int, Field(ge=240, le=2160)] = 768,
-        max_steps: Annotated[int, Field(ge=1, le=10_000)] = 30,
+        max_steps: Annotated[int, Field(ge=1, le=10_000)] | None = None,
         action_timeout_s: Annotated[float, Field(gt=0, le=120)] = 5.0,
     ) -> OpenAppObservation:
         """A fresh database and browser context; a task unless ``free``.
@@ -124,10 +129,9 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         """
         if task is not None and task_id is not None and task != task_id:
             raise ValueError("task and task_id name different tasks; give one")
-        self.begin_episode(seed, episode_id)
         self.task = TASKS.choose(task_id or task, self.seed, free)
         self.screenshots = screenshot
-        self.max_steps = max_steps
+        self.max_steps = max_steps or (DEFAULT_MAX_STEPS if self.task else None)
         self.action_timeout_s = action_timeout_s
         await self._close_episode()
         self.db, self.params = prepare(self.task, self.seed or 0)
@@ -143,12 +147,10 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         observation.reward = 0.0 if self.task else None
         return observation
 
-    async def step_async(
+    async def _step(
         self, action: OpenAppAction, timeout_s: float | None = None
     ) -> OpenAppObservation:
-        if self.page is None:
-            raise ValueError("reset first")
-        self.state.step_count += 1
+        assert self.page is not None  # the base class refuses steps outside an episode
         self.dialogs = []
         try:
             command = from_action(action)
@@ -161,7 +163,7 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
             return observation
         observation = self.apply_rubric(action, observation)
         self.state.solved = observation.reward == 1.0
-        observation.done = self.state.solved or self.state.step_count >= self.max_steps
+        observation.done = self.state.solved  # and the base class ends it at max_steps
         return observation
 
     async def close_async(self) -> None:
@@ -197,39 +199,53 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
             pass
 
     async def _perform(self, command: Command, deadline_s: float | None = None) -> str:
-        """Do ``command`` on the active page; '' or why it failed."""
+        """Do ``command`` on the active page within the action timeout; '' or why it failed.
+
+        The timeout holds whatever the payload: text is typed (or filled) in chunks,
+        with the clock checked between them, so a megabyte of text stops at the limit
+        rather than typing on in the browser after the step returned.
+        """
         assert self.page is not None
         timeout_s = self.action_timeout_s
         if deadline_s is not None:
             timeout_s = max(min(timeout_s, deadline_s - 1.0), 0.1)
-        timeout_ms = timeout_s * 1000
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
         page = self.page
         try:
-            if command.name == "goto":
-                await page.goto(_app_url(command.url or "/"), timeout=timeout_ms)
-            elif command.name == "go_back":
-                await page.go_back(timeout=timeout_ms)
-            elif command.name == "go_forward":
-                await page.go_forward(timeout=timeout_ms)
-            elif command.name == "scroll":
-                await page.mouse.wheel(command.delta_x, command.delta_y)
-            elif command.name == "noop":
-                await page.wait_for_timeout(min(command.wait_ms, timeout_ms))
-            elif command.name == "send_keys" and command.bid is None:
-                if command.key is not None:
-                    await page.keyboard.press(command.key)
-                else:
-                    await page.keyboard.type(command.text or "")
-            else:
-                await self._on_element(page, command, timeout_ms)
-            await self.activity.settle(page, timeout_s)
+            async with asyncio.timeout(timeout_s + BACKSTOP_S):
+                await self._act(page, command, deadline)
+                await self.activity.settle(page, max(deadline - loop.time(), 0.1))
         except InvalidAction as exc:
             return str(exc)
         except PlaywrightError as exc:
             return _short(exc, command)
+        except TimeoutError:
+            return f"{command.describe()} timed out after {timeout_s:g} s"
         return ""
 
-    async def _on_element(self, page: Page, command: Command, timeout_ms: float) -> None:
+    async def _act(self, page: Page, command: Command, deadline: float) -> None:
+        timeout_ms = max(deadline - asyncio.get_running_loop().time(), 0.1) * 1000
+        if command.name == "goto":
+            await page.goto(_app_url(command.url or "/"), timeout=timeout_ms)
+        elif command.name == "go_back":
+            await page.go_back(timeout=timeout_ms)
+        elif command.name == "go_forward":
+            await page.go_forward(timeout=timeout_ms)
+        elif command.name == "scroll":
+            await page.mouse.wheel(command.delta_x, command.delta_y)
+        elif command.name == "noop":
+            await page.wait_for_timeout(min(command.wait_ms, timeout_ms))
+        elif command.name == "send_keys" and command.bid is None:
+            if command.key is not None:
+                await page.keyboard.press(command.key)
+            else:
+                await _in_chunks(command.text or "", page.keyboard.type, deadline)
+        else:
+            await self._on_element(page, command, deadline)
+
+    async def _on_element(self, page: Page, command: Command, deadline: float) -> None:
+        timeout_ms = max(deadline - asyncio.get_running_loop().time(), 0.1) * 1000
         bid = command.bid or ""
         locator = page.locator(f'[bid="{_css_string(bid)}"]')
         if await locator.count() == 0:
@@ -246,7 +262,9 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         elif command.name == "clear":
             await target.clear(timeout=timeout_ms)
         elif command.name == "fill":
-            await target.fill(command.text or "", timeout=timeout_ms)
+            text = command.text or ""
+            await target.fill(text[:TEXT_CHUNK], timeout=timeout_ms)
+            await _in_chunks(text[TEXT_CHUNK:], page.keyboard.insert_text, deadline)
         elif command.name == "select_option":
             value = command.text or ""
             try:
@@ -257,7 +275,8 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
             if command.key is not None:
                 await target.press(command.key, timeout=timeout_ms)
             else:
-                await target.press_sequentially(command.text or "", timeout=timeout_ms)
+                await target.focus(timeout=timeout_ms)
+                await _in_chunks(command.text or "", page.keyboard.type, deadline)
         else:
             raise InvalidAction(f"unknown action {command.name!r}")
 
@@ -316,6 +335,15 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
         if self.db is not None:
             self.db.close()
             self.db = None
+
+
+async def _in_chunks(text: str, write: Any, deadline: float) -> None:
+    """``write`` ``text`` a chunk at a time; ``TimeoutError`` once ``deadline`` has passed."""
+    loop = asyncio.get_running_loop()
+    for start in range(0, len(text), TEXT_CHUNK):
+        if loop.time() > deadline:
+            raise TimeoutError
+        await write(text[start : start + TEXT_CHUNK])
 
 
 def _app_url(url: str) -> str:
