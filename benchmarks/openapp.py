@@ -165,10 +165,6 @@ def tree_memory(pid: int) -> dict[str, Any]:
     }
 
 
-
-
-
-
 def settle_tree(
     pid: int, timeout_s: float, at_most: int | None = None, quiet_s: float = 1.0
 ) -> int:

@@ -121,9 +121,9 @@ def test_demo_runs_with_no_arguments_as_a_command() -> None:
     result = run("demo", timeout=840)  # every scenario, 20 episodes each: ~40 s when idle
     assert result.returncode == 0, result.stdout + result.stderr
     count = len(SCENARIOS)
-    assert re.search(rf"OK {20 * count}/{20 * count} episodes, \d+ steps on {count} scenarios", (
-        result.stdout
-    )), result.stdout
+    assert re.search(
+        rf"OK {20 * count}/{20 * count} episodes, \d+ steps on {count} scenarios", (result.stdout)
+    ), result.stdout
     assert "Traceback" not in result.stderr
 
 

@@ -39,8 +39,6 @@ REPO = Path(__file__).resolve().parents[2]
 REAPER = Path(__file__).with_name("reaper.py")
 
 
-
-
 def assert_no_new_processes(before: set[int]) -> None:
     assert set(descendants()) <= before, "a process was started"
 

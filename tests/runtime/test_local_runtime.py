@@ -24,8 +24,6 @@ from tests.runtime.helpers import descendants
 pytestmark = pytest.mark.timeout(60)
 
 
-
-
 def fake_python(tmp_path: Path, body: str) -> str:
     """An executable that stands in for ``python -m openenv serve ...``."""
     path = tmp_path / "fake-python"

@@ -102,7 +102,6 @@ class TypedClient(Generic[ActT, ObsT, StateT]):
             if name not in cls.__dict__ and isinstance(arg, type) and issubclass(arg, BaseModel):
                 setattr(cls, name, arg)
 
-
     # Overridable hooks, named as in OpenEnv's EnvClient so ported clients keep working.
 
     def _step_payload(self, action: Any) -> dict[str, Any]:
@@ -235,5 +234,3 @@ class ClientOptions:
     def wait_s(self, timeout_s: float | None) -> float:
         """How long to wait for a reply: the step's own timeout plus a margin, if it has one."""
         return self.message_timeout_s if timeout_s is None else timeout_s + 5.0
-
-
