@@ -168,7 +168,12 @@ def start_ours(isolation: str, max_sessions: int) -> Server:
         "coding_env",
         isolation=isolation,
         require_token=False,
-        server_args=["--max-sessions", str(max_sessions)],
+        server_args=[
+            "--max-sessions",
+            str(max_sessions),
+            # coding_env requires a sandbox; "ours-none" measures it without one on purpose
+            *(["--allow-unsandboxed-agent-code"] if isolation == "none" else []),
+        ],
         start_timeout_s=90,
     )
     base = runtime.start()
@@ -242,8 +247,6 @@ def start_server(name: str, max_sessions: int) -> Server:
 # -- measuring a server's process tree ------------------------------------------------------
 
 
-
-
 def tree_memory(pid: int) -> dict[str, Any]:
     """PSS of a process tree (server, sandboxes, kernels), the server's own RSS, and counts."""
     pids = tree(pid)
@@ -257,8 +260,6 @@ def tree_memory(pid: int) -> dict[str, Any]:
         "server_rss_mib": round(status.get("rss_bytes", 0) / 2**20, 1),
         "server_threads": status.get("threads"),
     }
-
-
 
 
 def wait_stable(pid: int, timeout_s: float, quiet_s: float = 1.0) -> int:

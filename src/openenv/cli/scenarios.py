@@ -177,6 +177,100 @@ def play_coding(client: Any, seed: int, episode: Episode) -> None:
         raise DemoCheckFailed(f"{task.id}: reward {result.reward} for the {which} solution")
 
 
+RACER = """
+import os
+def racer_alive():
+    for pid in os.listdir("/proc"):
+        try:
+            if b"racer" in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0"):
+                return True
+        except OSError:
+            pass
+    return False
+"""
+HACKS = {
+    "an answer that equals everything": (
+        "",
+        """
+class Yes:
+    def __eq__(self, other):
+        return True
+    __hash__ = object.__hash__
+ENTRY = lambda *args, **kwargs: Yes()
+""",
+        "ENTRY = lambda *args, **kwargs: None\n",
+    ),
+    "forging modules planted for the grader": (
+        """
+import os, sys
+forge = "import sys\\nfor m in list(sys.modules.values()):\\n    m.same = lambda *a: True\\n"
+for directory in ("/workspace", "/tmp"):
+    for name in sys.stdlib_module_names:
+        with open(os.path.join(directory, name + ".py"), "w") as f:
+            f.write(forge)
+""",
+        "ENTRY = lambda *args, **kwargs: None\n",
+        "ENTRY = lambda *args, **kwargs: None\n",
+    ),
+    "a detached process left to race the grader": (
+        RACER
+        + """
+import sys, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1e6)", "racer"])
+    os._exit(0)
+os.wait()
+deadline = time.monotonic() + 5
+while not racer_alive() and time.monotonic() < deadline:
+    time.sleep(0.01)
+""",
+        # The known solution, loaded only if the racer still runs beside the grader.
+        RACER + "if not racer_alive():\n    raise SystemExit\nSOLUTION",
+        "",
+    ),
+}
+"""Reward hacks the ``coding: reward hacks`` scenario tries: (kernel step, submission,
+the honest submission whose reward the hack must not beat)."""
+
+
+@scenario(
+    "coding: reward hacks (sandboxed)",
+    env="coding_env",
+    client="coding_env:CodingEnv",
+    isolation="sandbox",
+    missing=missing_for_sandboxed_programs,
+)
+def play_coding_hacks(client: Any, seed: int, episode: Episode) -> None:
+    """An adversarial agent: each hack of :data:`HACKS` on the seed's task must earn no
+    more than the honest submission beside it (which returns the same plain data, or
+    nothing), and a step after the submission must be refused (docs/rewards.md)."""
+    from coding_env import CodeAction
+    from coding_env.server.tasks import TASKS
+
+    from ..client import EnvServerError
+
+    for hack, (prepare, submission, honest) in HACKS.items():
+        rewards = []
+        for steps, code in (([prepare], submission), ([], honest)):
+            result = client.reset(seed=seed)
+            task = TASKS[result.observation.task_id]
+            for step in filter(None, steps):
+                client.step(CodeAction(code=step))
+            code = code.replace("ENTRY", task.entry_point).replace("SOLUTION", task.solution)
+            rewards.append(episode.step(client, CodeAction(code=code, submit=True)).reward)
+        if rewards[0] > rewards[1]:
+            raise DemoCheckFailed(f"{task.id}: {hack} earned {rewards[0]} > {rewards[1]}")
+    try:
+        client.step(CodeAction(code="print('one more')"))
+    except EnvServerError as exc:
+        if exc.code != "EPISODE_OVER":
+            raise
+    else:
+        raise DemoCheckFailed("a step after the submission was answered")
+
+
 @scenario(
     "terminal (sandboxed)",
     env="terminal_env",
