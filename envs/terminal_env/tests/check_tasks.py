@@ -39,8 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # terminal_env, if
 
 from terminal_env.server.environment import AGENT_IDENTITY
 from terminal_env.server.tasks import TASKS, SetupWorkspace, Task
+from terminal_env.server.verify import run_verifier
 
-from openenv.grading.trusted import TrustedFailure, run_trusted
+from openenv.grading.trusted import TrustedFailure
 
 DIFFICULTIES = {"easy", "medium", "hard"}
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
@@ -48,7 +49,6 @@ MIN_TASKS = 18
 DEFAULT_SEEDS = (0, 1, 7)
 MAX_WORKERS = 2
 SOLUTION_TIMEOUT_S = 30
-VERIFY_TIMEOUT_S = 60
 SLOW_VERIFY_S = 2.0  # an honest workspace should verify well under a second (plus start-up)
 MAX_SEED_INVARIANT_FRACTION = 0.1
 
@@ -109,15 +109,9 @@ def run_solution(task: Task, workspace: str, home: str) -> tuple[int, str]:
 
 def verify(task: Task, seed: int, workspace: str, tmp: str) -> tuple[bool | None, str, float]:
     """(solved, why it could not say, seconds): the verifier as the environment runs it."""
-    job = {"task_id": task.id, "seed": seed, "workspace": workspace, "tmp": tmp}
     started = time.monotonic()
     try:
-        result = run_trusted(
-            "terminal_env.server.verify:main",
-            job,
-            timeout_s=VERIFY_TIMEOUT_S,
-            untrusted=[workspace, tmp],
-        )
+        result = run_verifier(task.id, seed, workspace, [tmp])
     except TrustedFailure as exc:
         return None, f"{exc} {exc.stderr[-300:]}", time.monotonic() - started
     seconds = time.monotonic() - started

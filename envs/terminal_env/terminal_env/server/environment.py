@@ -43,7 +43,7 @@ from typing import Annotated
 from pydantic import Field
 
 from openenv import Environment, EnvironmentMetadata, FunctionRubric, tool
-from openenv.grading.trusted import TrustedFailure, run_trusted
+from openenv.grading.trusted import TrustedFailure
 from openenv.runtime.programs import (
     Confinement,
     Interpreter,
@@ -55,6 +55,7 @@ from openenv.runtime.programs import (
 
 from ..models import TerminalAction, TerminalObservation, TerminalState
 from .tasks import TASKS, SetupWorkspace, Task
+from .verify import run_verifier
 
 log = logging.getLogger("terminal_env")
 
@@ -62,7 +63,6 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 BASH = "/bin/bash"
 TIMEOUT_EXIT_CODE = 124
 DEFAULT_MAX_STEPS = 50
-VERIFY_TIMEOUT_S = 60.0
 AGENT_IDENTITY = {
     "GIT_AUTHOR_NAME": "agent",
     "GIT_AUTHOR_EMAIL": "agent@openenv.local",
@@ -232,19 +232,11 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
         end_agent_programs(self.shell)  # nothing of the agent's runs beside the verifier
         self._shell_used = True
         self.state.evaluated = True
-        job = {
-            "task_id": self.task.id,
-            "seed": self.seed,
-            "workspace": self.workspace.path,
-            "tmp": self.workspace.tmp,
-        }
         started = time.monotonic()
         try:
-            result = run_trusted(
-                "terminal_env.server.verify:main",
-                job,
-                timeout_s=VERIFY_TIMEOUT_S,
-                untrusted=[self.workspace.path, *self.workspace.writable],
+            assert self.seed is not None
+            result = run_verifier(
+                self.task.id, self.seed, self.workspace.path, self.workspace.writable
             )
         except TrustedFailure as exc:
             log.warning("verifier of %s failed: %s %s", self.task.id, exc, exc.stderr[-500:])

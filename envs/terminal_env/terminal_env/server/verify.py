@@ -33,10 +33,28 @@ from typing import Any
 
 from openenv.grading import Submission
 from openenv.grading.files import WorkspaceFiles
+from openenv.grading.trusted import run_trusted
 from openenv.runtime.programs import Completed, Confinement, readable_paths, run_program
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 MAX_BLOB_BYTES = 4 * 2**20
+
+
+VERIFY_TIMEOUT_S = 60.0
+
+
+def run_verifier(task_id: str, seed: int, workspace: str, writable: Sequence[str]) -> Any:
+    """Judge ``workspace`` in a fresh trusted process (what the environment does):
+    ``{"solved": bool[, "error": ...]}``. ``writable`` are the agent's other directories
+    (kept off the verifier's import path; ``writable[0]`` is its ``/tmp``). Raises
+    :class:`openenv.grading.trusted.TrustedFailure` when the process fails or overruns."""
+    job = {"task_id": task_id, "seed": seed, "workspace": workspace, "tmp": writable[0]}
+    return run_trusted(
+        "terminal_env.server.verify:main",
+        job,
+        timeout_s=VERIFY_TIMEOUT_S,
+        untrusted=[workspace, *writable],
+    )
 
 
 def main(job: dict[str, Any]) -> dict[str, Any]:
