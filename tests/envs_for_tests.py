@@ -38,8 +38,6 @@ class ToyState(State):
 
 
 SECRET = "s3cr3t-internal-detail"
-RELEASE = threading.Event()
-"""Set by a test to let a blocked ``hold`` tool return."""
 
 
 class ToyEnv(Environment[ToyAction, ToyObservation, ToyState]):
@@ -108,16 +106,6 @@ class ToyEnv(Environment[ToyAction, ToyObservation, ToyState]):
     def not_json(self) -> Any:
         """A tool whose value cannot be sent as JSON."""
         return {1, 2, 3}
-
-    @tool
-    def hold(self) -> bool:
-        """A synchronous tool that blocks until the test sets :data:`RELEASE`."""
-        return RELEASE.wait(60)
-
-    @tool
-    def big(self, size: int) -> str:
-        """A tool whose result is ``size`` characters."""
-        return "x" * size
 
     @tool
     async def wait(self, seconds: float) -> float:

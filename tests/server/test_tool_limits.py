@@ -3,15 +3,34 @@ the message size limit (docs/rewards.md, docs/server.md)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import httpx
 import orjson
 import pytest
 
+from openenv import tool
 from openenv.server import ServerConfig
 from tests.conftest import ask, open_ws, wait_until
-from tests.envs_for_tests import RELEASE, ToyEnv
+from tests.envs_for_tests import ToyEnv
+
+RELEASE = threading.Event()
+"""Set by a test to let a blocked ``hold`` tool return."""
+
+
+class ToolsEnv(ToyEnv):
+    """ToyEnv with a tool that blocks and one whose result is as big as asked."""
+
+    @tool
+    def hold(self) -> bool:
+        """A synchronous tool that blocks until the test sets :data:`RELEASE`."""
+        return RELEASE.wait(60)
+
+    @tool
+    def big(self, size: int) -> str:
+        """A tool whose result is ``size`` characters."""
+        return "x" * size
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +54,7 @@ def call_tool(name: str, request_id: int = 1, **arguments: object) -> dict[str, 
 
 
 def test_a_blocking_sync_tool_stalls_neither_health_nor_other_sessions(serve):
-    served = serve(ToyEnv)
+    served = serve(ToolsEnv)
     with open_ws(served) as blocked, open_ws(served) as other:
         ask(blocked, {"type": "reset", "data": {}})
         blocked.send(orjson.dumps(call_tool("hold")).decode())
@@ -49,7 +68,7 @@ def test_a_blocking_sync_tool_stalls_neither_health_nor_other_sessions(serve):
 
 
 def test_a_tool_past_the_step_timeout_ends_its_session_like_a_step(serve):
-    served = serve(ToyEnv, ServerConfig(step_timeout_s=0.3))
+    served = serve(ToolsEnv, ServerConfig(step_timeout_s=0.3))
     with open_ws(served) as ws:
         ask(ws, {"type": "reset", "data": {}})
         reply = ask(ws, call_tool("hold"), timeout=30)
@@ -59,7 +78,7 @@ def test_a_tool_past_the_step_timeout_ends_its_session_like_a_step(serve):
 
 
 def test_a_tool_result_over_the_message_limit_is_refused(serve):
-    served = serve(ToyEnv, ServerConfig(max_message_bytes=4096))
+    served = serve(ToolsEnv, ServerConfig(max_message_bytes=4096))
     with open_ws(served) as ws:
         ask(ws, {"type": "reset", "data": {}})
         small = ask(ws, call_tool("big", size=100))
@@ -77,7 +96,7 @@ def test_a_tool_result_over_the_message_limit_is_refused(serve):
 
 
 def test_over_http_too(serve):
-    served = serve(ToyEnv, ServerConfig(max_message_bytes=4096))
+    served = serve(ToolsEnv, ServerConfig(max_message_bytes=4096))
     body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
             "params": {"name": "big", "arguments": {"size": 10_000}}}  # fmt: skip
     reply = httpx.post(served.base_url + "/mcp", json=body, timeout=10).json()
