@@ -43,10 +43,6 @@ SECRET = "s3cr3t-internal-detail"
 class ToyEnv(Environment[ToyAction, ToyObservation, ToyState]):
     """A synchronous toy environment; its ``close()`` calls are counted."""
 
-    action_type = ToyAction
-    observation_type = ToyObservation
-    state_type = ToyState
-
     def __init__(self) -> None:
         super().__init__()
         self.close_calls = 0

@@ -6,13 +6,22 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import types
+from typing import Any, Generic, TypeVar
 
 import pytest
 from pydantic import ValidationError
 
-from openenv import Environment, FunctionRubric, Observation, State, derive_seed
+from openenv import Action, Environment, FunctionRubric, Observation, State, derive_seed
 from openenv.environment import MAX_SEED, EpisodeError, EpisodeNotStarted, EpisodeOver
-from tests.envs_for_tests import AsyncToyEnv, StrictResetEnv, ToyAction, ToyEnv, ToyObservation
+from tests.envs_for_tests import (
+    AsyncToyEnv,
+    StrictResetEnv,
+    ToyAction,
+    ToyEnv,
+    ToyObservation,
+    ToyState,
+)
 
 
 def play(env: ToyEnv, seed: int | None, steps: int = 5) -> list[int]:
@@ -391,3 +400,109 @@ def test_tools_of_an_environment():
     assert set(ToyEnv.tools()) == {"add", "explode", "not_json", "wait"}
     assert set(AsyncToyEnv.tools()) == set(ToyEnv.tools())  # inherited
     assert Environment.tools() == {}
+
+
+# -- the types come from the generic arguments ---------------------------------------------
+
+
+class OtherAction(Action):
+    other: int = 0
+
+
+A = TypeVar("A", bound=Action)
+O = TypeVar("O", bound=Observation)  # noqa: E741
+
+
+def test_types_come_from_the_generic_arguments():
+    assert (ToyEnv.action_type, ToyEnv.observation_type, ToyEnv.state_type) == (
+        ToyAction,
+        ToyObservation,
+        ToyState,
+    )
+    assert ToyEnv().state.__class__ is ToyState  # used: the fresh state is a ToyState
+
+
+def test_types_are_inherited_and_found_through_generic_intermediates():
+    class Plain(ToyEnv):
+        pass
+
+    class Mid(Environment[A, O, ToyState], Generic[A, O]):
+        pass
+
+    class Sub(Mid[ToyAction, ToyObservation]):
+        pass
+
+    class Half(Mid[OtherAction, O], Generic[O]):
+        pass
+
+    class Whole(Half[ToyObservation]):
+        pass
+
+    assert (Plain.action_type, Plain.observation_type, Plain.state_type) == (
+        ToyAction,
+        ToyObservation,
+        ToyState,
+    )
+    # a TypeVar left open keeps the base type; the bound argument is set
+    assert (Mid.action_type, Mid.observation_type, Mid.state_type) == (
+        Action,
+        Observation,
+        ToyState,
+    )
+    assert (Sub.action_type, Sub.observation_type, Sub.state_type) == (
+        ToyAction,
+        ToyObservation,
+        ToyState,
+    )
+    assert (Half.action_type, Half.observation_type) == (OtherAction, Observation)
+    assert (Whole.action_type, Whole.observation_type) == (OtherAction, ToyObservation)
+
+
+def test_bare_and_any_arguments_keep_the_base_types():
+    class Bare(Environment):
+        pass
+
+    class Anything(Environment[Any, Any, Any]):
+        action_type = ToyAction  # nothing in the class statement to disagree with
+
+    assert (Bare.action_type, Bare.observation_type, Bare.state_type) == (
+        Action,
+        Observation,
+        State,
+    )
+    assert Anything.action_type is ToyAction and Anything.state_type is State
+
+
+def test_a_declaration_that_disagrees_with_the_generic_argument_is_refused():
+    with pytest.raises(TypeError, match=r"declares action_type = .*OtherAction.*ToyAction"):
+
+        class Drifted(Environment[ToyAction, ToyObservation, State]):
+            action_type = OtherAction
+
+    class Agrees(Environment[ToyAction, ToyObservation, State]):
+        action_type = ToyAction  # redundant, but the same class: allowed
+
+    class Narrowed(ToyEnv):
+        action_type = OtherAction  # a plain subclass overrides what it inherits
+
+    assert Agrees.action_type is ToyAction and Narrowed.action_type is OtherAction
+
+
+@pytest.mark.parametrize(
+    ("arguments", "fragment"),
+    [
+        (
+            (int, ToyObservation, State),
+            "action_type argument .* subclass of Action, not builtins.int",
+        ),
+        (
+            (ToyAction, ToyAction, State),
+            "observation_type argument .* not tests.envs_for_tests.ToyAction",
+        ),
+        ((ToyAction, ToyObservation, ToyObservation), "state_type argument .* subclass of State"),
+        ((ToyAction, "ToyObservation", State), "observation_type argument .* ForwardRef"),
+    ],
+)
+def test_a_generic_argument_of_the_wrong_kind_is_refused(arguments, fragment):
+    with pytest.raises(TypeError, match=fragment):
+        types.new_class("Wrong", (Environment[arguments],))

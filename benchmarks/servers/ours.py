@@ -40,9 +40,6 @@ class CounterObservation(Observation):
 class CounterEnv(Environment[CounterAction, CounterObservation, State]):
     """A counter: the cheapest environment that still validates and answers typed data."""
 
-    action_type = CounterAction
-    observation_type = CounterObservation
-
     def __init__(self) -> None:
         super().__init__()
         self.total = 0

@@ -19,32 +19,73 @@ Example::
     [info.name for info in list_environments()] # ["echo_env", ...]
 
 Failures raise :class:`EnvironmentNotFound` with a one-line message that says what to do.
+
+:func:`metadata_for` describes an environment class (``GET /metadata``, ``openenv list``)
+from its package: ``openenv.yaml`` and the installed distribution.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
 import json
 import sys
 from dataclasses import dataclass, field
-from importlib.metadata import Distribution, EntryPoint, entry_points
+from importlib.metadata import (
+    Distribution,
+    EntryPoint,
+    distribution,
+    distributions,
+    entry_points,
+    packages_distributions,
+)
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
 from .environment import Environment
+from .types import EnvironmentMetadata
 
 ENTRY_POINT_GROUP = "openenv.environments"
 SETTINGS_FILE = "openenv.yaml"
+
+SETTINGS_KEYS: dict[str, str] = {
+    # OpenEnv's own (its `openenv init` template and validator)
+    "spec_version": "version of this file's format",
+    "name": "the environment's name",
+    "version": "the environment's version",
+    "description": "one line for `openenv list` and /metadata",
+    "author": "who wrote it, for /metadata (metadata_for)",
+    "documentation_url": "where its documentation is, for /metadata (metadata_for)",
+    "type": "OpenEnv: deployment type (space)",
+    "runtime": "OpenEnv: server runtime (fastapi)",
+    "app": "module:attribute of the ASGI app (Dockerfile, `openenv build`)",
+    "port": "default port of `openenv serve`",
+    "validation": "OpenEnv: `openenv validate` manifest block",
+    # ours
+    "environment": "module:Class of the Environment subclass",
+    "isolation": "none | sandbox: where sessions run",
+    "sandbox": "the sandbox policy (limits, read_only, ...), see docs/isolation.md",
+    "warm_pool_size": "sandboxed workers kept started ahead of sessions",
+    "settings": "the environment's own settings (free-form; read by the environment)",
+    "agents": "module:NAME of its reference agents (default <package>.agents:AGENTS)",
+}
+"""Every top-level key ``openenv.yaml`` may hold, and what reads it. Any other key is an
+error naming it (with a "did you mean"); add a key here when a reader of it is added."""
 
 EnvClass = type[Environment[Any, Any, Any]]
 
 
 class EnvironmentNotFound(LookupError):
     """``ENV`` names no environment, or the one it names cannot be loaded."""
+
+
+class InvalidSettings(EnvironmentNotFound):
+    """An ``openenv.yaml`` holds an unknown key or a bad value (the message names it)."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +112,11 @@ class FoundEnvironment:
     @property
     def port(self) -> int | None:
         value = self.settings.get("port")
+        return int(value) if value is not None else None
+
+    @property
+    def warm_pool_size(self) -> int | None:
+        value = self.settings.get("warm_pool_size")
         return int(value) if value is not None else None
 
 
@@ -141,7 +187,42 @@ def read_settings(settings_file: Path) -> dict[str, Any]:
         return {}
     if not isinstance(data, dict):
         raise EnvironmentNotFound(f"{settings_file} must hold a mapping, not {type(data).__name__}")
+    problem = settings_problem(data)
+    if problem:
+        raise InvalidSettings(f"{settings_file}: {problem}")
     return data
+
+
+def settings_problem(settings: dict[str, Any]) -> str | None:
+    """What is wrong with an ``openenv.yaml`` mapping (unknown keys, bad values), or None.
+
+    (``isolation`` is checked where it is used, against the choices of that command.)
+    """
+    from .runtime.sandbox import SandboxPolicy
+    from .suggest import describe_validation_error, unknown_keys_message
+
+    unknown = [key for key in settings if key not in SETTINGS_KEYS]
+    if unknown:
+        return (
+            unknown_keys_message(unknown, SETTINGS_KEYS)
+            + " (an environment's own settings go under 'settings:')"
+        )
+    for key in ("port", "warm_pool_size"):
+        value = settings.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            return f"{key}: {value!r} is not an integer"
+        if value is not None and value < 0:
+            return f"{key}: {value!r} is negative"
+    sandbox = settings.get("sandbox")
+    if sandbox is not None:
+        try:
+            SandboxPolicy.model_validate(sandbox)
+        except ValidationError as exc:
+            return describe_validation_error(exc, "sandbox", SandboxPolicy)
+    own = settings.get("settings")
+    if own is not None and not isinstance(own, dict):
+        return f"settings: must be a mapping, not {type(own).__name__}"
+    return None
 
 
 def load_class(spec: str) -> EnvClass:
@@ -161,12 +242,55 @@ def load_class(spec: str) -> EnvClass:
 
 
 def describe_class(env_class: type) -> str:
-    """An environment's description: its metadata's, or the first line of its docstring."""
-    metadata = getattr(env_class, "metadata", None)
-    if metadata is not None and getattr(metadata, "description", ""):
-        return str(metadata.description)
-    doc = inspect.getdoc(env_class) or ""
-    return doc.split("\n\n")[0].replace("\n", " ")
+    """An environment's one-line description: that of :func:`metadata_for`."""
+    return metadata_for(env_class).description
+
+
+README_FILE = "README.md"
+
+
+def metadata_for(env_class: type) -> EnvironmentMetadata:
+    """What ``GET /metadata`` and ``openenv list`` say about ``env_class``, from its package.
+
+    * ``name``, ``description`` (and ``author``, ``documentation_url`` if given): the
+      ``openenv.yaml`` of the class's package (found beside the package or the folder it
+      sits in, as ``openenv serve`` finds it), when its ``environment:`` entry is this
+      class or absent; else the class name, and the first paragraph of the class's *own*
+      docstring (never one inherited from a base class);
+    * ``version``: that of the installed distribution providing the package, else the
+      ``version`` in ``openenv.yaml``, else the package's ``__version__``, else ``None``;
+    * ``readme_content``: the ``README.md`` beside that ``openenv.yaml``.
+
+    A ``metadata`` class attribute (an :class:`EnvironmentMetadata`) overrides field by
+    field: the fields it was given win, the others come from the package.
+    """
+    module_name = str(getattr(env_class, "__module__", "") or "")
+    package = module_name.split(".")[0]
+    root = _settings_root_of(env_class)
+    settings: dict[str, Any] = {}
+    if root is not None:
+        try:
+            settings = read_settings(root / SETTINGS_FILE)
+        except EnvironmentNotFound:
+            settings = {}
+        if not _settings_describe(settings, env_class):
+            settings, root = {}, None
+    own_doc = vars(env_class).get("__doc__")
+    fields: dict[str, Any] = {
+        "name": str(settings.get("name") or env_class.__name__),
+        "description": str(
+            settings.get("description") or inspect.cleandoc(own_doc or "").split("\n\n")[0]
+        ).replace("\n", " "),
+        "version": _package_version(package, root, settings.get("version")),
+        "readme_content": _read_text(root / README_FILE) if root is not None else None,
+    }
+    for key in ("author", "documentation_url"):
+        if settings.get(key):
+            fields[key] = str(settings[key])
+    explicit = getattr(env_class, "metadata", None)
+    if isinstance(explicit, EnvironmentMetadata):
+        fields.update(explicit.model_dump(include=explicit.model_fields_set))
+    return EnvironmentMetadata(**fields)
 
 
 # -- the three ways to find one ----------------------------------------------------------------
@@ -291,6 +415,82 @@ def _project_dir(dist: Distribution) -> Path | None:
     if isinstance(url, str) and url.startswith("file://"):
         return Path(url.removeprefix("file://"))
     return None
+
+
+def _settings_root_of(env_class: type) -> Path | None:
+    """The folder with the ``openenv.yaml`` of ``env_class``'s package, if any.
+
+    Looked for from the class's module up through its packages to the folder on
+    ``sys.path`` that holds the top package (``<project>/pkg/server/environment.py``:
+    ``server/``, ``pkg/``, ``<project>/``), then in the source folder of the
+    distribution installed from it.
+    """
+    module_name = str(getattr(env_class, "__module__", "") or "")
+    module = sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    if not file:
+        return None
+    folder = Path(file).resolve().parent
+    levels = module_name.count(".") + (2 if hasattr(module, "__path__") else 1)
+    for candidate in [folder, *folder.parents][:levels]:
+        if (candidate / SETTINGS_FILE).is_file():
+            return candidate
+    dist = _distribution_of(module_name.split(".")[0], None)
+    project = _project_dir(dist) if dist is not None else None
+    if project is not None and (project / SETTINGS_FILE).is_file():
+        return project
+    return None
+
+
+def _settings_describe(settings: dict[str, Any], env_class: type) -> bool:
+    """Whether these settings describe ``env_class``: their ``environment`` is it, or absent."""
+    spec = settings.get("environment")
+    if not isinstance(spec, str):
+        return True
+    module_name, _, attr = spec.partition(":")
+    if attr != env_class.__qualname__:
+        return False
+    if module_name == env_class.__module__:
+        return True
+    module = sys.modules.get(module_name)
+    return module is not None and getattr(module, attr, None) is env_class
+
+
+@functools.lru_cache(maxsize=256)
+def _distribution_of(package: str, root: Path | None) -> Distribution | None:
+    """The installed distribution providing top-level ``package`` (source folder ``root``)."""
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        if entry.module.split(".")[0] == package and entry.dist is not None:
+            return entry.dist
+    names = packages_distributions().get(package)
+    if names:
+        try:
+            return distribution(names[0])
+        except Exception:
+            pass
+    if root is not None:  # an editable install whose files are not listed by package
+        for dist in distributions():
+            project = _project_dir(dist)
+            if project is not None and project.resolve() == root:
+                return dist
+    return None
+
+
+def _package_version(package: str, root: Path | None, declared: Any = None) -> str | None:
+    dist = _distribution_of(package, root) if package else None
+    if dist is not None and dist.version:
+        return str(dist.version)
+    if declared is not None:
+        return str(declared)
+    version = getattr(sys.modules.get(package), "__version__", None)
+    return str(version) if version is not None else None
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _dist_label(dist: Distribution | None) -> str:

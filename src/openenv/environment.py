@@ -1,7 +1,8 @@
 """The server-side environment API, Gymnasium style: ``reset``, ``step``, ``state``.
 
-An environment author subclasses :class:`Environment`, names its types, and
-implements two hooks, ``_reset`` and ``_step``. The public ``reset`` and ``step``
+An environment author subclasses :class:`Environment`, naming its types once as its
+generic arguments (``Environment[Action, Observation, State]``), and implements two
+hooks, ``_reset`` and ``_step``. The public ``reset`` and ``step``
 belong to the base class, which owns the episode's rules in this one place:
 
 * ``reset`` seeds :attr:`~Environment.rng`, starts a fresh :attr:`~Environment.state`
@@ -20,9 +21,6 @@ instance is one trajectory.
 Example::
 
     class CounterEnv(Environment[CountAction, CountObservation, State]):
-        action_type = CountAction
-        observation_type = CountObservation
-
         def _reset(self, seed=None, episode_id=None, limit: int = 20, **options):
             self.max_steps = limit                  # the base class ends the episode there
             self.total = self.rng.randint(0, 9)     # seeded: same seed, same episode
@@ -31,6 +29,12 @@ Example::
         def _step(self, action, timeout_s=None):
             self.total += action.add
             return CountObservation(total=self.total, done=self.total >= 100)
+
+The generic arguments are the environment's types: the base class sets
+``CounterEnv.action_type``, ``observation_type`` and ``state_type`` from them (what the
+server validates and ``GET /schema`` shows). Name, description and version come from
+the package (its ``openenv.yaml`` and distribution), see
+:func:`openenv.discovery.metadata_for`.
 
 Hooks written ``async def`` make an asynchronous environment: the server awaits
 them on its event loop (``reset_async``/``step_async``), and runs synchronous ones
@@ -46,12 +50,14 @@ import random
 import secrets
 import uuid
 from functools import cache
-from typing import Annotated, Any, ClassVar, Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, create_model
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model
+from pydantic_core import PydanticCustomError
 
 from .rubrics import Rubric
 from .signatures import fields_from_signature
+from .suggest import model_keys, unknown_keys_message
 from .tools import ToolSpec, collect_tools
 from .types import Action, EnvironmentMetadata, Observation, State
 
@@ -88,6 +94,14 @@ class EpisodeOver(EpisodeError):
     """``step`` after the episode ended (``done=True``): it ends for good."""
 
 
+_TYPE_ATTRIBUTES = (
+    ("action_type", Action),
+    ("observation_type", Observation),
+    ("state_type", State),
+)
+"""The class attributes that :meth:`Environment.__init_subclass__` sets from the generic
+arguments, in their order, with the base class each must subclass."""
+
 _HOOKS = {"reset_async": "_reset", "step_async": "_step", "close_async": "close_async"}
 _PUBLIC = ("reset", "step", "reset_async", "step_async")
 
@@ -95,11 +109,20 @@ _PUBLIC = ("reset", "step", "reset_async", "step_async")
 class Environment(Generic[ActT, ObsT, StateT]):
     """Base class of every environment. Subclass it and implement ``_reset``/``_step``.
 
-    Class attributes an author sets:
+    The generic arguments name the environment's types, once:
+    ``class Echo(Environment[EchoAction, EchoObservation, State])`` sets the class
+    attributes ``action_type`` / ``observation_type`` / ``state_type`` (what the server
+    validates, and ``GET /schema``). They are inherited, and found through generic
+    intermediate classes (``class Sub(Mid[A, O])``); an argument left a ``TypeVar`` or
+    ``Any`` keeps the inherited type. Declaring one of them again as a class attribute
+    is refused unless it is the same class, as is an argument that is not an
+    ``Action``/``Observation``/``State`` subclass (``TypeError`` at class creation).
 
-    * ``action_type`` / ``observation_type`` / ``state_type`` — the pydantic models
-      of this environment (they also give ``GET /schema``);
-    * ``metadata`` — an :class:`EnvironmentMetadata` for ``GET /metadata``;
+    Class attributes an author may set:
+
+    * ``metadata`` — an :class:`EnvironmentMetadata` whose fields override, one by one,
+      what :func:`openenv.discovery.metadata_for` finds (name and description from
+      ``openenv.yaml``, version from the installed package); rarely needed;
     * ``requires_sandbox`` — ``True`` for environments that run agent-supplied code
       or commands: servers then refuse ``isolation="none"`` unless explicitly told
       otherwise (see docs/rewards.md);
@@ -130,6 +153,7 @@ class Environment(Generic[ActT, ObsT, StateT]):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        _set_types_from_generic_arguments(cls)
         if cls.relays_calls:
             return
         for name in _PUBLIC:
@@ -331,6 +355,8 @@ class Environment(Generic[ActT, ObsT, StateT]):
         ``_reset`` gets (only those given, converted). Raises ``pydantic.ValidationError``.
         """
         model = cls.reset_options_model()
+        if model.model_config.get("extra") == "forbid":
+            unknown_reset_options(model, options)
         validated = model.model_validate(options)
         kwargs = {name: getattr(validated, name) for name in validated.model_fields_set}
         kwargs.update(validated.model_extra or {})
@@ -347,6 +373,60 @@ class Environment(Generic[ActT, ObsT, StateT]):
         return _reset_model_of(cls)
 
 
+def _set_types_from_generic_arguments(cls: type[Environment[Any, Any, Any]]) -> None:
+    """Set ``action_type``/``observation_type``/``state_type`` from ``Environment[A, O, S]``.
+
+    Only a class statement with generic arguments (``__orig_bases__``) sets them; a plain
+    subclass (``class Sub(EchoEnvironment)``) inherits them, and may override them.
+    """
+    if "__orig_bases__" not in vars(cls):
+        return
+    arguments = _environment_arguments(cls, {})
+    for (attribute, base), argument in zip(_TYPE_ATTRIBUTES, arguments or (), strict=False):
+        if isinstance(argument, TypeVar) or argument is Any:
+            continue  # left generic: the inherited type (or an explicit declaration) stands
+        if not (isinstance(argument, type) and issubclass(argument, base)):
+            raise TypeError(
+                f"{cls.__qualname__}: the {attribute} argument of Environment[...] must be a "
+                f"subclass of {base.__name__}, not {_type_name(argument)}"
+            )
+        declared = vars(cls).get(attribute)
+        if declared is not None and declared is not argument:
+            raise TypeError(
+                f"{cls.__qualname__} declares {attribute} = {_type_name(declared)}, but its "
+                f"Environment[...] argument is {_type_name(argument)}; name the type once, "
+                f"as the generic argument, and drop the class attribute"
+            )
+        setattr(cls, attribute, argument)
+
+
+def _environment_arguments(cls: type, bindings: dict[Any, Any]) -> tuple[Any, ...] | None:
+    """The arguments ``cls`` gives ``Environment[...]``, through generic intermediates.
+
+    ``bindings`` maps the type variables of ``cls`` to what a subclass bound them to.
+    ``None`` when no base of ``cls`` leads to a parameterised ``Environment``.
+    """
+    for base in vars(cls).get("__orig_bases__", cls.__bases__):
+        origin = get_origin(base) or base
+        arguments = tuple(
+            bindings.get(a, a) if isinstance(a, TypeVar) else a for a in get_args(base)
+        )
+        if origin is Environment:
+            return arguments or None
+        if isinstance(origin, type) and issubclass(origin, Environment):
+            parameters = vars(origin).get("__parameters__", ())
+            found = _environment_arguments(origin, dict(zip(parameters, arguments, strict=False)))
+            if found is not None:
+                return found
+    return None
+
+
+def _type_name(value: Any) -> str:
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    return repr(value)
+
+
 def _is_async(fn: Any) -> bool:
     return inspect.iscoroutinefunction(fn)
 
@@ -354,6 +434,25 @@ def _is_async(fn: Any) -> bool:
 @cache
 def _tools_of(cls: type[Environment[Any, Any, Any]]) -> dict[str, ToolSpec]:
     return collect_tools(cls)
+
+
+def unknown_reset_options(model: type[BaseModel], options: dict[str, Any]) -> None:
+    """Raise a ``ValidationError`` naming each option ``model`` does not take, with the
+    nearest one it does ("unknown reset option 'sedd'; did you mean 'seed'?")."""
+    known = model_keys(model)
+    unknown = [key for key in options if key not in known]
+    if unknown:
+        errors: list[Any] = [
+            {
+                "type": PydanticCustomError(
+                    "extra_forbidden", unknown_keys_message([key], known, what="reset option")
+                ),
+                "loc": (key,),
+                "input": options[key],
+            }
+            for key in unknown
+        ]
+        raise ValidationError.from_exception_data(model.__name__, errors)
 
 
 @cache

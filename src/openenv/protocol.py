@@ -62,6 +62,10 @@ class ErrorCode(str, Enum):
     """The message exceeded the server's ``max_message_bytes``; the session goes on."""
     UNAUTHORIZED = "UNAUTHORIZED"
     """HTTP only: a missing or wrong bearer token."""
+    NOT_FOUND = "NOT_FOUND"
+    """HTTP only: no such route."""
+    METHOD_NOT_ALLOWED = "METHOD_NOT_ALLOWED"
+    """HTTP only: the route does not take this method."""
 
 
 class JsonRpcCode(int, Enum):

@@ -53,6 +53,13 @@ class Observation(BaseModel):
     metadata: dict[str, Any] = Field(default_factory=dict, description="Free-form extras.")
 
 
+NONDETERMINISTIC: dict[str, Any] = {"nondeterministic": True}
+"""Marks an observation field whose value depends on the machine, not the episode (a
+timing, a path): ``Field(0.0, json_schema_extra=NONDETERMINISTIC)``. It shows in
+``/schema``, and the determinism checks (:mod:`openenv.testing`, ``openenv validate``)
+leave the field out; everything else must repeat exactly under the same seed."""
+
+
 class State(BaseModel):
     """Episode bookkeeping: its id and how many steps it has taken.
 

@@ -33,9 +33,6 @@ class Pong(Observation):
 class PingEnvironment(Environment[Ping, Pong, State]):
     """Answers every ping with a pong."""
 
-    action_type = Ping
-    observation_type = Pong
-
     def _reset(self, seed=None, episode_id=None):
         return Pong()
 

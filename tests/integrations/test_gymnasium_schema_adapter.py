@@ -50,8 +50,6 @@ class GridObservation(Observation):
 class GridEnv(Environment[GridAction, GridObservation, State]):
     """A 4x4 grid; reaching cell 15 terminates, 20 steps truncate."""
 
-    action_type = GridAction
-    observation_type = GridObservation
     max_steps = 20
 
     def _reset(self, seed=None, episode_id=None, size: int = 4) -> GridObservation:
@@ -173,8 +171,6 @@ class FreeFormAction(Action):
 
 
 class FreeFormEnv(Environment[FreeFormAction, Observation, State]):
-    action_type = FreeFormAction
-
     def _reset(self, seed=None, episode_id=None) -> Observation:
         return Observation()
 

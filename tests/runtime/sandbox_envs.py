@@ -55,9 +55,6 @@ def _forge_reply(body: bytes) -> None:
 
 
 class TrialEnv(Environment[TrialAction, TrialObservation, State]):
-    action_type = TrialAction
-    observation_type = TrialObservation
-
     def __init__(self) -> None:
         super().__init__()
         self.hoard: list[bytes] = []

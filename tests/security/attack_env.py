@@ -31,9 +31,6 @@ class AttackObservation(Observation):
 class AttackEnvironment(Environment[AttackAction, AttackObservation, State]):
     """Runs the agent's code in the worker process: what the sandbox must contain."""
 
-    action_type = AttackAction
-    observation_type = AttackObservation
-
     def _reset(
         self, seed: int | None = None, episode_id: str | None = None, **options: Any
     ) -> AttackObservation:

@@ -55,6 +55,7 @@ def test_every_http_route_needs_the_token(guarded, method, path, body):
         assert response.status_code == 401, (headers, response.text)
         assert response.json() == {
             "detail": "missing or wrong bearer token",
+            "message": "missing or wrong bearer token",
             "code": "UNAUTHORIZED",
         }
         assert response.headers["www-authenticate"] == "Bearer"

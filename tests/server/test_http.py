@@ -65,6 +65,14 @@ def test_metadata_defaults_to_the_class_docstring(serve):
     assert body["readme_content"] is None
 
 
+def test_metadata_never_takes_a_base_class_docstring(serve):
+    class Undocumented(ToyEnv):
+        pass
+
+    body = httpx.get(serve(Undocumented).base_url + "/metadata", timeout=5).json()
+    assert (body["name"], body["description"]) == ("Undocumented", "")
+
+
 def test_metadata_given_to_create_app(serve):
     meta = EnvironmentMetadata(
         name="custom",

@@ -17,17 +17,11 @@ from gymnasium.utils.env_checker import check_env
 
 from openenv import EnvServerError
 from openenv.integrations.gymnasium import to_gymnasium
-from openenv.server import create_app
-from openenv.server.run import BackgroundServer
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    server = BackgroundServer(create_app(AtariEnvironment))
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(AtariEnvironment).base_url
 
 
 @pytest.fixture

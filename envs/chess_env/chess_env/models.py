@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from openenv import Action, Observation, State
 
 
 class ChessAction(Action):
     """The agent's move, in UCI (``e2e4``, ``e7e8q``) or SAN (``e4``, ``Nf3``, ``O-O``)."""
+
+    # Legal in turn from the start whatever the engine replies (nearly always): examples
+    # for tools and checkers (`openenv validate`), which cannot guess a legal move.
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"move": m} for m in ("e2e4", "d2d4", "g1f3", "b1c3")]}
+    )
 
     move: str = Field(min_length=1, max_length=16, description="A move in UCI or SAN.")
 

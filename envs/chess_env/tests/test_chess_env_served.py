@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from chess_env import AsyncChessEnv, ChessAction, ChessEnv, ChessObservation, ChessState
@@ -11,15 +10,11 @@ from chess_env.server import ChessEnvironment
 
 from openenv import EnvServerError
 from openenv.runtime.local import LocalRuntime
-from openenv.server import create_app
-from openenv.server.run import BackgroundServer
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    server = BackgroundServer(create_app(ChessEnvironment))
-    yield server.start()
-    server.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(ChessEnvironment).base_url
 
 
 def test_a_game_over_the_wire(base_url):

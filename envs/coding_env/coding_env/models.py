@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from openenv import Action, Observation, State
+from openenv.types import NONDETERMINISTIC
 
 MAX_CODE_CHARS = 1_000_000
 
@@ -33,7 +34,12 @@ class CodeObservation(Observation):
         0, description="0 ok, 1 an exception, n from SystemExit(n), 124 a timeout."
     )
     timed_out: bool = Field(False, description="The step ran past its wall-clock limit.")
-    duration_s: float = Field(0.0, ge=0, description="Wall-clock seconds the step took.")
+    duration_s: float = Field(
+        0.0,
+        ge=0,
+        description="Wall-clock seconds the step took.",
+        json_schema_extra=NONDETERMINISTIC,
+    )
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     namespace_reset: bool = Field(

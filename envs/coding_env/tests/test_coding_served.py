@@ -8,7 +8,6 @@ from coding_env import CodeAction, CodingEnv
 from coding_env.server.tasks import TASKS
 
 from openenv.client.core import EnvServerError
-from openenv.runtime.local import LocalRuntime
 from openenv.runtime.programs import missing_for_sandboxed_programs
 
 MISSING = missing_for_sandboxed_programs()
@@ -16,12 +15,10 @@ pytestmark = pytest.mark.skipif(MISSING is not None, reason=str(MISSING))
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    runtime = LocalRuntime("coding_env", require_token=False)  # isolation from openenv.yaml
-    try:
-        yield runtime.start()
-    finally:
-        runtime.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(
+        "coding_env"
+    ).base_url  # `openenv serve NAME`: isolation from its openenv.yaml
 
 
 @pytest.fixture

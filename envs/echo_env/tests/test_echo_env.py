@@ -15,6 +15,7 @@ from echo_env.server import EchoEnvironment
 from echo_env.server.environment import length_reward
 
 from openenv import State
+from openenv.discovery import metadata_for
 from openenv.server import create_app, uvicorn_config
 
 # -- the environment in-process -----------------------------------------------------------
@@ -114,9 +115,13 @@ def test_models():
     }
 
 
-def test_metadata():
-    meta = EchoEnvironment.metadata
-    assert meta is not None and meta.name == "echo_env"
+def test_metadata_comes_from_openenv_yaml_and_the_package():
+    meta = metadata_for(EchoEnvironment)
+    assert meta.name == "echo_env"
+    assert meta.description == "Echoes each message back; reward = 0.1 per character."
+    assert meta.version == "0.1.0"  # the installed openenv-echo-env distribution's
+    assert meta.author == "OpenEnv developers"
+    assert meta.readme_content is not None and "echo" in meta.readme_content.lower()
 
 
 # -- served --------------------------------------------------------------------------------

@@ -11,16 +11,13 @@ from guess_number_env import (
 )
 
 from openenv import EnvServerError
-from openenv.runtime.local import LocalRuntime
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    runtime = LocalRuntime("guess_number_env", require_token=False)  # isolation: none
-    try:
-        yield runtime.start()
-    finally:
-        runtime.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(
+        "guess_number_env"
+    ).base_url  # `openenv serve NAME`: isolation from its openenv.yaml
 
 
 def test_binary_search_wins_through_the_server(base_url):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from openenv import Action, Observation, State
 
@@ -21,6 +21,9 @@ class GymAction(Action):
     ``Box`` of shape ``(2,)``. An action outside the space is refused with a
     ``ValueError`` (an ``EXECUTION_ERROR`` frame); the episode goes on.
     """
+
+    # Examples for tools and checkers (`openenv validate`): CartPole's, the default env.
+    model_config = ConfigDict(json_schema_extra={"examples": [{"action": 0}, {"action": 1}]})
 
     action: Any = Field(description="The action, encoded for the action space.")
 

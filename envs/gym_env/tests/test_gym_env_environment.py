@@ -9,6 +9,7 @@ from gym_env import GymAction, GymObservation
 from gym_env.server import GymEnvironment
 from gym_env.server import environment as gym_module
 
+from openenv.discovery import metadata_for
 from openenv.environment import EpisodeNotStarted, EpisodeOver
 from openenv.integrations.gym_spaces import decode_array, decode_png, space_from_description
 
@@ -200,7 +201,9 @@ def test_settings_from_the_environment(monkeypatch):
 
 
 def test_metadata():
-    assert GymEnvironment.metadata is not None and GymEnvironment.metadata.name == "gym_env"
+    meta = metadata_for(GymEnvironment)
+    assert meta.name == "gym_env" and meta.version == "0.1.0"
+    assert meta.description.startswith("Any registered Gymnasium environment")
 
 
 async def test_quick_steps_run_on_the_event_loop(env, monkeypatch):

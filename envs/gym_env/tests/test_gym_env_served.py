@@ -21,17 +21,11 @@ from openenv.integrations.gymnasium import (
     to_gymnasium_vector,
 )
 from openenv.runtime.local import LocalRuntime
-from openenv.server import create_app
-from openenv.server.run import BackgroundServer
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    server = BackgroundServer(create_app(GymEnvironment))
-    try:
-        yield server.start()
-    finally:
-        server.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(GymEnvironment).base_url
 
 
 @pytest.fixture

@@ -7,16 +7,13 @@ from hangman_env import AsyncHangmanEnv, HangmanAction, HangmanEnv, HangmanState
 from hangman_env.agent import FrequencyAgent
 
 from openenv import EnvServerError
-from openenv.runtime.local import LocalRuntime
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    runtime = LocalRuntime("hangman_env", require_token=False)  # isolation: none (openenv.yaml)
-    try:
-        yield runtime.start()
-    finally:
-        runtime.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(
+        "hangman_env"
+    ).base_url  # `openenv serve NAME`: isolation from its openenv.yaml
 
 
 def test_the_agent_wins_through_the_server(base_url):

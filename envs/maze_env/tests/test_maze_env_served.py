@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 from maze_env import AsyncMazeEnv, MazeAction, MazeEnv, MazeObservation, MazeState
@@ -11,15 +10,11 @@ from maze_env.server import MazeEnvironment
 
 from openenv import EnvServerError
 from openenv.runtime.local import LocalRuntime
-from openenv.server import create_app
-from openenv.server.run import BackgroundServer
 
 
 @pytest.fixture(scope="module")
-def base_url() -> Iterator[str]:
-    server = BackgroundServer(create_app(MazeEnvironment))
-    yield server.start()
-    server.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(MazeEnvironment).base_url
 
 
 def test_an_episode_over_the_wire(base_url):

@@ -8,8 +8,6 @@ import pytest
 from openapp_env import OpenAppAction, OpenAppEnv
 from openapp_env.server.browser import BrowserUnavailable, chromium_path
 
-from openenv.runtime.local import LocalRuntime
-
 
 def _chromium_missing() -> str | None:
     try:
@@ -23,12 +21,10 @@ pytestmark = pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chr
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    runtime = LocalRuntime("openapp_env", require_token=False)
-    try:
-        yield runtime.start()
-    finally:
-        runtime.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(
+        "openapp_env"
+    ).base_url  # `openenv serve NAME`: isolation from its openenv.yaml
 
 
 def test_the_slides_quick_start_verbatim(base_url):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from openenv import Action, Observation, State
+from openenv.types import NONDETERMINISTIC
 
 MAX_COMMAND_CHARS = 100_000
 
@@ -28,12 +29,18 @@ class TerminalAction(Action):
 class TerminalObservation(Observation):
     """What the command printed, how it ended, and where the shell is."""
 
-    stdout: str = ""
-    stderr: str = ""
+    # A shell prints the clock, process ids and the hashes of commits made now: its
+    # output is not expected to repeat exactly under the same seed (docs/testing.md).
+    stdout: str = Field("", json_schema_extra=NONDETERMINISTIC)
+    stderr: str = Field("", json_schema_extra=NONDETERMINISTIC)
     exit_code: int = Field(0, description="The command's status; 124 when it timed out.")
-    cwd: str = Field("", description="The shell's working directory after the command.")
+    cwd: str = Field(
+        "",
+        description="The shell's working directory after the command.",
+        json_schema_extra=NONDETERMINISTIC,  # a per-episode directory unless sandboxed
+    )
     timed_out: bool = False
-    duration_s: float = Field(0.0, ge=0)
+    duration_s: float = Field(0.0, ge=0, json_schema_extra=NONDETERMINISTIC)
     stdout_truncated: bool = False
     stderr_truncated: bool = False
     shell_restarted: bool = Field(

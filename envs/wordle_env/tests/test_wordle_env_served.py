@@ -7,16 +7,13 @@ from wordle_env import AsyncWordleEnv, WordleAction, WordleEnv, WordleState
 from wordle_env.solver import WordleSolver
 
 from openenv import EnvServerError
-from openenv.runtime.local import LocalRuntime
 
 
 @pytest.fixture(scope="module")
-def base_url():
-    runtime = LocalRuntime("wordle_env", require_token=False)  # isolation: none (openenv.yaml)
-    try:
-        yield runtime.start()
-    finally:
-        runtime.stop()
+def base_url(openenv_serve) -> str:
+    return openenv_serve(
+        "wordle_env"
+    ).base_url  # `openenv serve NAME`: isolation from its openenv.yaml
 
 
 def test_the_solver_wins_through_the_server(base_url):

@@ -20,6 +20,7 @@ from .init import init
 from .listing import list_command
 from .output import CliError, err_console
 from .serve import serve
+from .validate import validate_command
 
 
 class _OneLineErrors(TyperGroup):
@@ -83,6 +84,7 @@ app.command("init")(init)
 app.command("serve")(serve)
 app.command("list")(list_command)
 app.command("demo")(demo)
+app.command("validate")(validate_command)
 
 
 def main() -> None:

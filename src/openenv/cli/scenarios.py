@@ -7,13 +7,14 @@ A scenario is a function that plays one episode; add one with :func:`scenario`::
         client.reset(seed=seed)
         result = episode.step(client, EchoAction(message="hi"))   # timed and recorded
 
-Clients and environment packages are imported inside the functions: only the
-scenarios that run need their environment installed.
+The agents are the environments' own reference agents (``<package>/agents.py``,
+:mod:`openenv.agents`), driven through :class:`Recorded`; a scenario adds the demo's
+checks. Clients and environment packages are imported inside the functions: only
+the scenarios that run need their environment installed.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 import random
 import time
@@ -52,6 +53,31 @@ class Episode:
 
 
 Play = Callable[[Any, int, Episode], None]
+
+
+class Recorded:
+    """A client whose steps the episode times and records: what the env's reference
+    agents (``<package>/agents.py``, :mod:`openenv.agents`) drive in the demo."""
+
+    def __init__(self, client: Any, episode: Episode) -> None:
+        self.client = client
+        self.episode = episode
+
+    def reset(self, **options: Any) -> Any:
+        return self.client.reset(**options)
+
+    def step(self, action: Any) -> Any:
+        return self.episode.step(self.client, action)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def agent_task(seed: int, **reset: Any) -> Any:
+    """The :class:`openenv.agents.Task` of a demo episode."""
+    from ..agents import Task
+
+    return Task(f"seed-{seed}", {"seed": seed, **reset})
 
 
 @dataclass(frozen=True)
@@ -115,12 +141,12 @@ def chromium_missing() -> str | None:
 
 # -- scenarios -----------------------------------------------------------------------------
 
-ECHO_WORDS = ("hello", "world", "reward", "agent", "policy", "echo", "step", "rl", "openenv")
-
 
 def echo_message(rng: random.Random) -> str:
-    """The demo's echo policy: one to four random words."""
-    return " ".join(rng.choices(ECHO_WORDS, k=rng.randint(1, 4)))
+    """The demo's echo policy: one to four random words (:mod:`echo_env.agents`)."""
+    from echo_env.agents import echo_message as policy
+
+    return policy(rng)
 
 
 @scenario(
@@ -162,16 +188,15 @@ def play_coding(client: Any, seed: int, episode: Episode) -> None:
     partial credit: its reward must be below 1.0, the right one's exactly 1.0.
     """
     from coding_env import CodeAction
-    from coding_env.server.tasks import TASKS
+    from coding_env.agents import play_good, solution
 
     result = client.reset(seed=seed)
-    task = TASKS[result.observation.task_id]
+    task = solution(result.observation.task_id)
     tried = episode.step(client, CodeAction(code=task.solution + f"\nprint({task.entry_point!r})"))
     if tried.observation.stdout.strip() != repr(task.entry_point) and tried.observation.exit_code:
         raise DemoCheckFailed(f"{task.id}: the solution did not run: {tried.observation.stderr}")
     wrong = random.Random(seed).random() < 1 / 3
-    code = task.wrong_solution if wrong else task.solution
-    result = episode.step(client, CodeAction(code=code, submit=True))
+    result = play_good(Recorded(client, episode), result, agent_task(seed), wrong=wrong)
     if not result.done or (result.reward < 1.0) != wrong:
         which = "wrong" if wrong else "right"
         raise DemoCheckFailed(f"{task.id}: reward {result.reward} for the {which} solution")
@@ -280,18 +305,13 @@ def play_coding_hacks(client: Any, seed: int, episode: Episode) -> None:
 )
 def play_terminal(client: Any, seed: int, episode: Episode) -> None:
     """A task picked by the seed: look around, run the known solution, evaluate (reward 1.0)."""
-    from terminal_env import TerminalAction
-    from terminal_env.server.tasks import TASKS
+    from terminal_env.agents import play_good
 
-    result = client.reset(seed=seed)
-    task = TASKS[result.observation.task_id]
-    episode.step(client, TerminalAction(command="ls -la"))
-    done = episode.step(client, TerminalAction(command=task.solution))
-    if done.observation.timed_out:
-        raise DemoCheckFailed(f"{task.id}: the solution timed out")
-    result = episode.step(client, TerminalAction(evaluate=True))
+    first = client.reset(seed=seed)
+    task_id = first.observation.task_id
+    result = play_good(Recorded(client, episode), first, agent_task(seed), look=True)
     if result.reward != 1.0 or not result.done:
-        raise DemoCheckFailed(f"{task.id}: reward {result.reward} after the known solution")
+        raise DemoCheckFailed(f"{task_id}: reward {result.reward} after the known solution")
 
 
 @scenario("openapp", env="openapp_env", client="openapp_env:OpenAppEnv", missing=chromium_missing)
@@ -303,27 +323,26 @@ def play_openapp(client: Any, seed: int, episode: Episode) -> None:
     """
     import base64
 
-    from openapp_env import OpenAppAction
-    from openapp_env.server.environment import TASKS, prepare
+    from openapp_env.agents import play_good
 
-    result = client.reset(seed=seed)
-    task = TASKS[result.observation.task_id]
-    db, params = prepare(task, seed)
-    db.close()
-    shots = [result.observation.screenshot]
-    for text in task.solution(params):
-        result = episode.step(client, OpenAppAction(action=text))
+    first = client.reset(seed=seed)
+    task_id = first.observation.task_id
+    shots = [first.observation.screenshot]
+
+    def check(text: str, result: Any) -> None:
         if result.observation.last_action_error:
-            raise DemoCheckFailed(f"{task.id}: {text}: {result.observation.last_action_error}")
+            raise DemoCheckFailed(f"{task_id}: {text}: {result.observation.last_action_error}")
         shots.append(result.observation.screenshot)
+
+    result = play_good(Recorded(client, episode), first, agent_task(seed), on_step=check)
     if result.reward != 1.0 or not result.done:
-        raise DemoCheckFailed(f"{task.id}: reward {result.reward} after its known solution")
+        raise DemoCheckFailed(f"{task_id}: reward {result.reward} after its known solution")
     saved = episode.artifacts
     if saved is not None and len(shots) >= 4 and not (saved.is_dir() and any(saved.iterdir())):
         saved.mkdir(parents=True, exist_ok=True)  # the first task solved in 3 steps or more
-        (saved / f"{task.id}-goal.txt").write_text(result.observation.goal + "\n")
+        (saved / f"{task_id}-goal.txt").write_text(result.observation.goal + "\n")
         for number, shot in enumerate(s for s in shots if s):
-            (saved / f"{task.id}-{number:02d}.png").write_bytes(base64.b64decode(shot))
+            (saved / f"{task_id}-{number:02d}.png").write_bytes(base64.b64decode(shot))
 
 
 # -- text games ------------------------------------------------------------------------------
@@ -337,7 +356,7 @@ def play_wordle(client: Any, seed: int, episode: Episode) -> None:
     invalid text is an observation (no try used, reward -0.1), not an error.
     """
     from wordle_env import WordleAction
-    from wordle_env.solver import WordleSolver
+    from wordle_env.agents import play_good
 
     result = client.reset(seed=seed)
     expected = 1.0
@@ -347,14 +366,14 @@ def play_wordle(client: Any, seed: int, episode: Episode) -> None:
         if not obs.invalid or obs.tries_used != 0 or not math.isclose(result.reward, -0.1):
             raise DemoCheckFailed(f"chatter without a guess: {obs.error!r}, reward {result.reward}")
         expected = 0.9
-    solver = WordleSolver()
-    while not result.done:
-        guess = solver.next_guess()
-        result = episode.step(client, WordleAction(message=f"I think it's [{guess}]"))
+
+    def check(guess: str, result: Any) -> None:
         obs = result.observation
         if obs.invalid or obs.guess != guess:
             raise DemoCheckFailed(f"[{guess}] was read as {obs.guess!r}: {obs.error}")
-        solver.update(guess, obs.feedback)
+
+    result = play_good(Recorded(client, episode), result, agent_task(seed), on_step=check)
+    obs = result.observation
     if not obs.solved:
         raise DemoCheckFailed(f"unsolved in {obs.max_tries} tries ({obs.answer}): {obs.board}")
     if not math.isclose(episode.total_reward, expected):
@@ -364,18 +383,14 @@ def play_wordle(client: Any, seed: int, episode: Episode) -> None:
 @scenario("hangman", env="hangman_env", client="hangman_env:HangmanEnv")
 def play_hangman(client: Any, seed: int, episode: Episode) -> None:
     """The frequency agent on a seeded word: won with lives left, return 1.0."""
-    from hangman_env import HangmanAction
-    from hangman_env.agent import FrequencyAgent
+    from hangman_env.agents import play_good
 
-    agent = FrequencyAgent()
-    result = client.reset(seed=seed)
-    while not result.done:
-        obs = result.observation
-        guess = agent.next_guess(obs.pattern, obs.guessed_letters, obs.wrong_words)
-        message = f"Is there a [{guess}]?" if len(guess) == 1 else f"It must be [{guess}]!"
-        result = episode.step(client, HangmanAction(message=message))
+    def check(guess: str, message: str, result: Any) -> None:
         if result.observation.invalid or result.observation.guess != guess:
             raise DemoCheckFailed(f"{message!r} was read as {result.observation.guess!r}")
+
+    first = client.reset(seed=seed)
+    result = play_good(Recorded(client, episode), first, agent_task(seed), on_step=check)
     obs = result.observation
     if not obs.won:
         raise DemoCheckFailed(f"lost on {obs.word!r}: {obs.pattern}, wrong {obs.wrong_letters}")
@@ -393,15 +408,14 @@ def play_guess_number(client: Any, seed: int, episode: Episode) -> None:
 
     Checks the reward: ``1 - (guesses - 1) / max_guesses`` on the winning step, 0 before.
     """
-    from guess_number_env import GuessNumberAction
+    from guess_number_env.agents import play_good
 
-    result = client.reset(seed=seed)
-    while not result.done:
-        obs = result.observation
-        middle = (obs.lower_bound + obs.upper_bound) // 2
-        result = episode.step(client, GuessNumberAction(message=f"I'll guess [{middle}]"))
+    def check(middle: int, result: Any) -> None:
         if result.observation.guess != middle or result.observation.wasted:
             raise DemoCheckFailed(f"[{middle}] was read as {result.observation.guess!r}")
+
+    first = client.reset(seed=seed)
+    result = play_good(Recorded(client, episode), first, agent_task(seed), on_step=check)
     obs = result.observation
     if not obs.won or obs.guesses_used > 7:
         raise DemoCheckFailed(f"binary search took {obs.guesses_used} guesses for {obs.secret}")
@@ -413,7 +427,7 @@ def play_guess_number(client: Any, seed: int, episode: Episode) -> None:
 # -- Gymnasium and Atari ---------------------------------------------------------------------
 
 CARTPOLE_SOLVED_STEPS = 195
-"""CartPole's classic bar: the pole kept up this many steps."""
+"""CartPole's classic bar: the pole kept up this many steps (as gym_env.agents)."""
 
 
 @scenario("cartpole", env="gym_env", client="gym_env:GymEnv")
@@ -423,25 +437,18 @@ def play_cartpole(client: Any, seed: int, episode: Episode) -> None:
     Checks that the pole stays up for at least 195 steps (it usually lasts the
     500-step limit), and that every step pays 1.0, as CartPole does.
     """
-    from gym_env import GymAction
+    from gym_env.agents import play_good
 
-    result = client.reset(env_id="CartPole-v1", seed=seed)
-    while not result.done:
-        _, _, angle, angular_velocity = client.decode(result.observation)
-        action = 1 if angle + angular_velocity > 0 else 0
-        result = episode.step(client, GymAction(action=action))
-        if result.reward != 1.0:
-            raise DemoCheckFailed(f"CartPole paid {result.reward} for a step, not 1.0")
+    first = client.reset(env_id="CartPole-v1", seed=seed)
+    play_good(Recorded(client, episode), first, agent_task(seed, env_id="CartPole-v1"))
+    if any(reward != 1.0 for reward in episode.rewards):
+        raise DemoCheckFailed(f"CartPole paid {set(episode.rewards)} for steps, not 1.0")
     steps = len(episode.rewards)
     if steps < CARTPOLE_SOLVED_STEPS:
         raise DemoCheckFailed(
             f"the pole fell after {steps} steps (seed {seed}); "
             f"the heuristic keeps it up for at least {CARTPOLE_SOLVED_STEPS}"
         )
-
-
-BREAKOUT_RAM = {"paddle_x": 72, "ball_x": 99, "ball_y": 101}
-"""Where Breakout keeps the paddle and the ball in the console's 128 bytes of RAM."""
 
 
 @scenario("atari (breakout)", env="atari_env", client="atari_env:AtariEnv")
@@ -452,26 +459,20 @@ def play_breakout(client: Any, seed: int, episode: Episode) -> None:
     non-negative numbers, that lives never increase, and that the paddle scores
     at least one brick.
     """
-    from atari_env import AtariAction
+    from atari_env.agents import play_good
 
-    result = client.reset(game="Breakout", seed=seed, obs_type="ram", max_episode_steps=200)
+    options = {"game": "Breakout", "obs_type": "ram", "max_episode_steps": 200}
+    result = client.reset(seed=seed, **options)
     if client.action_meanings[:4] != ["NOOP", "FIRE", "RIGHT", "LEFT"]:
         raise DemoCheckFailed(f"unexpected Breakout actions {client.action_meanings}")
-    lives, launch = result.observation.lives, True
-    while not result.done:
-        ram = result.observation.obs
-        paddle, ball_x, ball_y = (ram[BREAKOUT_RAM[k]] for k in ("paddle_x", "ball_x", "ball_y"))
-        if launch or ball_y == 0:
-            action, launch = 1, False  # FIRE
-        else:
-            action = 2 if ball_x > paddle + 8 else 3 if ball_x < paddle + 8 else 0
-        result = episode.step(client, AtariAction(action=action))
+
+    def check(lives: int, result: Any) -> None:
         if not isinstance(result.reward, float) or result.reward < 0:
             raise DemoCheckFailed(f"Breakout paid {result.reward!r}")
         if result.observation.lives > lives:
             raise DemoCheckFailed(f"lives went up from {lives} to {result.observation.lives}")
-        launch = result.observation.lives < lives
-        lives = result.observation.lives
+
+    play_good(Recorded(client, episode), result, agent_task(seed, **options), on_step=check)
     if len(episode.rewards) > 200:
         raise DemoCheckFailed(f"the episode ran {len(episode.rewards)} steps, not at most 200")
     if episode.total_reward < 1:
@@ -480,83 +481,30 @@ def play_breakout(client: Any, seed: int, episode: Episode) -> None:
 
 # -- board games (openspiel_env, chess_env, connect4_env, maze_env) --------------------------
 
-TTT_LINES = ((0, 1, 2), (3, 4, 5), (6, 7, 8), (0, 3, 6), (1, 4, 7), (2, 5, 8), (0, 4, 8), (2, 4, 6))
-
-
-@functools.cache
-def _ttt_value(board: str, me: str, to_move: str) -> int:
-    """Minimax value of a tic-tac-toe board ('x', 'o', '.') for ``me``: +1, 0 or -1."""
-    for a, b, c in TTT_LINES:
-        if board[a] != "." and board[a] == board[b] == board[c]:
-            return 1 if board[a] == me else -1
-    if "." not in board:
-        return 0
-    other = "o" if to_move == "x" else "x"
-    values = [
-        _ttt_value(board[:i] + to_move + board[i + 1 :], me, other)
-        for i, cell in enumerate(board)
-        if cell == "."
-    ]
-    return max(values) if to_move == me else min(values)
-
 
 @scenario(
     "openspiel (tic_tac_toe vs mcts)", env="openspiel_env", client="openspiel_env:OpenSpielEnv"
 )
 def play_tic_tac_toe(client: Any, seed: int, episode: Episode) -> None:
     """Minimax from the rendered board against OpenSpiel's MCTS; perfect play never loses."""
-    from openspiel_env import OpenSpielAction
+    from openspiel_env.agents import play_tic_tac_toe
 
     seat = seed % 2  # half the games as x (first), half as o
-    me, other = ("x", "o") if seat == 0 else ("o", "x")
-    result = client.reset(
-        seed=seed, game="tic_tac_toe", opponent="mcts", mcts_simulations=50, agent_player=seat
-    )
-    while not result.done:
-        board = result.observation.rendering.replace("\n", "")
-        move = max(
-            result.observation.legal_actions,
-            key=lambda i: _ttt_value(board[:i] + me + board[i + 1 :], me, other),
-        )
-        result = episode.step(client, OpenSpielAction(action_id=move))
+    options = {"game": "tic_tac_toe", "opponent": "mcts", "mcts_simulations": 50}
+    result = client.reset(seed=seed, agent_player=seat, **options)
+    task = agent_task(seed, agent_player=seat, **options)
+    result = play_tic_tac_toe(Recorded(client, episode), result, task)
     if result.reward not in (0.0, 1.0):
         raise DemoCheckFailed(f"perfect play lost to MCTS: {result.observation.rendering!r}")
-
-
-BLACKJACK_VALUES = {"A": 11, "T": 10, "J": 10, "Q": 10, "K": 10} | {str(n): n for n in range(2, 10)}
-
-
-def blackjack_basic_strategy(rendering: str) -> str:
-    """Basic strategy: "Hit" or "Stand" (OpenSpiel's blackjack has no doubling or splitting)."""
-
-    def cards(prefix: str) -> list[int]:
-        line = next(x for x in rendering.splitlines() if x.startswith(prefix))
-        return [BLACKJACK_VALUES[c[1:]] for c in line.split("Cards:")[1].split() if c != "??"]
-
-    mine, dealer = cards("Player 0"), cards("Dealer")[0]
-    total, soft_aces = sum(mine), mine.count(11)
-    while total > 21 and soft_aces:
-        total, soft_aces = total - 10, soft_aces - 1
-    if soft_aces:
-        hit = total <= 17 or (total == 18 and dealer >= 9)
-    else:
-        hit = (
-            total <= 11
-            or (total == 12 and dealer not in (4, 5, 6))
-            or (total <= 16 and dealer >= 7)
-        )
-    return "Hit" if hit else "Stand"
 
 
 @scenario("blackjack (basic strategy)", env="openspiel_env", client="openspiel_env:OpenSpielEnv")
 def play_blackjack(client: Any, seed: int, episode: Episode) -> None:
     """OpenSpiel's blackjack, actions by name; the hand ends with +1, 0 or -1."""
-    from openspiel_env import OpenSpielAction
+    from openspiel_env.agents import play_blackjack
 
-    result = client.reset(seed=seed, game="blackjack")
-    while not result.done:
-        move = blackjack_basic_strategy(result.observation.rendering)
-        result = episode.step(client, OpenSpielAction(action_str=move))
+    first = client.reset(seed=seed, game="blackjack")
+    result = play_blackjack(Recorded(client, episode), first, agent_task(seed, game="blackjack"))
     if result.reward not in (-1.0, 0.0, 1.0) or result.observation.returns != [result.reward]:
         returns = result.observation.returns
         raise DemoCheckFailed(f"blackjack paid {result.reward}, returns {returns}")
@@ -565,19 +513,11 @@ def play_blackjack(client: Any, seed: int, episode: Episode) -> None:
 @scenario("chess (level 1)", env="chess_env", client="chess_env:ChessEnv")
 def play_chess(client: Any, seed: int, episode: Episode) -> None:
     """A capture-greedy agent (moves sent in SAN) against the level-1 engine, 80 plies at most."""
-    import chess
-    from chess_env import ChessAction
-    from chess_env.server.engine import capture_gain
+    from chess_env.agents import play_good
 
-    color = "white" if seed % 2 == 0 else "black"
-    result = client.reset(seed=seed, level=1, color=color, max_plies=80)
-    rng = random.Random(seed)
-    while not result.done:
-        board = chess.Board(result.observation.fen)
-        moves = [chess.Move.from_uci(m) for m in result.observation.legal_moves]
-        rng.shuffle(moves)
-        move = max(moves, key=lambda m: capture_gain(board, m))
-        result = episode.step(client, ChessAction(move=board.san(move)))  # SAN on the wire
+    options = {"level": 1, "color": "white" if seed % 2 == 0 else "black", "max_plies": 80}
+    first = client.reset(seed=seed, **options)
+    result = play_good(Recorded(client, episode), first, agent_task(seed, **options))
     if result.reward not in (-1.0, 0.0, 1.0) or result.observation.result is None:
         raise DemoCheckFailed(f"game ended with reward {result.reward}, {result.observation}")
 
@@ -585,14 +525,11 @@ def play_chess(client: Any, seed: int, episode: Episode) -> None:
 @scenario("connect4", env="connect4_env", client="connect4_env:Connect4Env")
 def play_connect4(client: Any, seed: int, episode: Episode) -> None:
     """A 3-ply lookahead agent (the board rebuilt from the observation) against random play."""
-    from connect4_env import Connect4Action
-    from connect4_env.server import Board, best_move
+    from connect4_env.agents import play_good
 
-    rng = random.Random(seed)
-    result = client.reset(seed=seed, opponent="random", agent_player=seed % 2)
-    while not result.done:
-        column = best_move(Board.from_rows(result.observation.board), 3, rng)
-        result = episode.step(client, Connect4Action(column=column))
+    options = {"opponent": "random", "agent_player": seed % 2}
+    first = client.reset(seed=seed, **options)
+    result = play_good(Recorded(client, episode), first, agent_task(seed, **options))
     expected = {"agent": 1.0, "opponent": -1.0, "draw": 0.0}.get(result.observation.winner or "")
     if result.reward != expected:
         raise DemoCheckFailed(f"winner {result.observation.winner}, reward {result.reward}")
@@ -601,30 +538,12 @@ def play_connect4(client: Any, seed: int, episode: Episode) -> None:
 @scenario("maze (bfs)", env="maze_env", client="maze_env:MazeEnv")
 def play_maze(client: Any, seed: int, episode: Episode) -> None:
     """Plan the whole path by BFS on the full view, walk it; it must be the shortest."""
-    from collections import deque
+    from maze_env.agents import bfs_path, play_good
 
-    from maze_env import MazeAction
-
-    moves = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
-    result = client.reset(seed=seed, width=8, height=8)
-    grid = result.observation.view
-    start, goal = tuple(result.observation.position), tuple(result.observation.exit)
-    came: dict[tuple[int, ...], tuple[tuple[int, ...], str] | None] = {start: None}
-    queue = deque([start])
-    while queue:
-        cell = queue.popleft()
-        for name, (dr, dc) in moves.items():
-            nxt = (cell[0] + dr, cell[1] + dc)
-            if grid[nxt[0]][nxt[1]] != "#" and nxt not in came:
-                came[nxt] = (cell, name)
-                queue.append(nxt)
-    path: list[str] = []
-    cell = goal
-    while (previous := came[cell]) is not None:
-        cell, name = previous
-        path.append(name)
-    for name in reversed(path):
-        result = episode.step(client, MazeAction(move=name))
+    first = client.reset(seed=seed, width=8, height=8)
+    goal = tuple(first.observation.exit)
+    path = bfs_path(first.observation.view, tuple(first.observation.position), goal)
+    result = play_good(Recorded(client, episode), first, agent_task(seed, width=8, height=8))
     shortest = client.state().shortest_path
     if not result.done or result.observation.position != list(goal) or len(path) != shortest:
         raise DemoCheckFailed(f"BFS took {len(path)} steps, shortest {shortest}")

@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from ..discovery import find_environment
 from ..runtime.sandbox import SandboxUnavailable
+from ..suggest import describe_validation_error
 from .output import CliError, console, err_console
 
 if TYPE_CHECKING:  # the server stack is imported when a server starts: a quick `--help`
@@ -88,6 +89,14 @@ def serve(
         float | None,
         typer.Option(min=0.001, help="Longest a reset/step may run, in seconds (default 300)."),
     ] = None,
+    warm_pool_size: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="With isolation sandbox: workers kept started ahead of sessions "
+            "(default: openenv.yaml's warm_pool_size, else 2; 0: start each on demand).",
+        ),
+    ] = None,
     exit_with_stdin: Annotated[
         bool,
         typer.Option(
@@ -121,6 +130,9 @@ def serve(
     }
     if found.settings.get("sandbox"):  # per-environment limits from openenv.yaml
         settings["sandbox"] = found.settings["sandbox"]
+    pool_size = warm_pool_size if warm_pool_size is not None else found.warm_pool_size
+    if pool_size is not None:  # the flag wins over openenv.yaml
+        settings["warm_pool_size"] = pool_size
     if max_sessions is not None:
         settings["max_sessions"] = max_sessions
     if idle_timeout is not None:
@@ -130,7 +142,8 @@ def serve(
     try:
         config = ServerConfig(**settings)
     except ValidationError as exc:
-        raise CliError(f"invalid server settings: {exc.errors()[0]['msg']}") from None
+        problem = describe_validation_error(exc, model=ServerConfig)
+        raise CliError(f"invalid server settings: {problem}") from None
     try:
         app = create_app(found.env_class, config=config)
     except (SandboxUnavailable, IsolationRequired, TypeError) as exc:

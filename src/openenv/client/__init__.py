@@ -1,7 +1,7 @@
 """Clients: sync :class:`EnvClient`, async :class:`AsyncEnvClient`, and dict-based generics."""
 
 from .aio import AsyncEnvClient
-from .core import EnvServerError, SessionLostError, ToolError
+from .core import EnvServerError, SessionLostError, ToolError, WrongEnvironmentError
 from .generic import AsyncGenericEnvClient, GenericEnvClient
 from .sync import EnvClient
 
@@ -13,4 +13,5 @@ __all__ = [
     "GenericEnvClient",
     "SessionLostError",
     "ToolError",
+    "WrongEnvironmentError",
 ]

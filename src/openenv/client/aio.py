@@ -32,7 +32,12 @@ from .core import (
     EnvServerError,
     SessionLostError,
     TypedClient,
+    WrongEnvironmentError,
+    http_url,
     jsonrpc_request,
+    needs_verification,
+    schema_mismatch,
+    served_name,
     tool_value,
 )
 from .sync import connect_error
@@ -174,6 +179,8 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
 
             raise stopped_error(self)
         opts = self.options
+        if needs_verification(self, opts):
+            await self._verify_server()
         try:
             ws = await connect(
                 opts.ws_url,
@@ -189,6 +196,27 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
         self._ws = ws
         self._core = ClientCore(extensions=ws.subprotocol is not None)
         self._lost = None
+
+    async def _verify_server(self) -> None:
+        """See :meth:`EnvClient._verify_server <openenv.client.sync.EnvClient._verify_server>`."""
+        import httpx
+
+        opts = self.options
+        try:
+            async with httpx.AsyncClient(
+                headers=opts.headers, timeout=opts.connect_timeout_s, trust_env=False
+            ) as http:
+                reply = await http.get(http_url(opts.ws_url, "schema"))
+                if reply.status_code != 200:
+                    return
+                problem = schema_mismatch(self, opts, reply.json())
+                if problem is None:
+                    return
+                metadata = await http.get(http_url(opts.ws_url, "metadata"))
+                name = served_name(metadata.json() if metadata.status_code == 200 else None)
+        except (httpx.HTTPError, ValueError):
+            return
+        raise WrongEnvironmentError(problem.replace("{served}", name))
 
     def _drop(self, reason: str) -> None:
         ws, self._ws = self._ws, None

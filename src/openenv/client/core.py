@@ -47,6 +47,17 @@ class EnvServerError(RuntimeError):
         self.details = details or {}
 
 
+class WrongEnvironmentError(EnvServerError):
+    """The server serves another environment than the one this typed client is for.
+
+    Raised on connect (code ``WRONG_ENVIRONMENT``); construct the client with
+    ``verify_server=False`` to connect anyway.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__("WRONG_ENVIRONMENT", message)
+
+
 class SessionLostError(ConnectionError):
     """The connection, and so the server-side session, is gone.
 
@@ -219,9 +230,11 @@ class ClientOptions:
         connect_timeout_s: float = 10.0,
         max_message_bytes: int = 64 * 1024 * 1024,
         headers: dict[str, str] | None = None,
+        verify_server: bool = True,
     ) -> None:
         self.base_url = base_url
         self.ws_url = websocket_url(base_url)
+        self.verify_server = verify_server
         self.message_timeout_s = message_timeout_s
         self.connect_timeout_s = connect_timeout_s
         self.max_message_bytes = max_message_bytes
@@ -234,3 +247,74 @@ class ClientOptions:
     def wait_s(self, timeout_s: float | None) -> float:
         """How long to wait for a reply: the step's own timeout plus a margin, if it has one."""
         return self.message_timeout_s if timeout_s is None else timeout_s + 5.0
+
+
+# -- does the server serve this client's environment? ------------------------------------
+
+_verified: set[tuple[str, type]] = set()
+"""(WebSocket URL, action type) pairs already checked: one ``GET /schema`` per server."""
+
+
+def http_url(ws_url: str, path: str) -> str:
+    """``ws://host:port/ws`` → ``http://host:port/<path>`` (``wss`` → ``https``)."""
+    parts = urlsplit(ws_url)
+    scheme = {"ws": "http", "wss": "https"}.get(parts.scheme, parts.scheme)
+    root = parts.path.removesuffix("/ws")
+    return urlunsplit((scheme, parts.netloc, f"{root}/{path}", "", ""))
+
+
+def needs_verification(client: TypedClient[Any, Any, Any], options: ClientOptions) -> bool:
+    """Whether ``client`` should check the server's ``/schema`` before its first session.
+
+    Only typed clients check (not ``GenericEnvClient``), once per server and action type,
+    and not with ``verify_server=False``.
+    """
+    action_type = client.action_type
+    if not options.verify_server or action_type is None or action_type is Action:
+        return False
+    return (options.ws_url, action_type) not in _verified
+
+
+def _fields(schema: Any) -> tuple[set[str], set[str], bool] | None:
+    """(field names, required names, extra fields allowed) of an object schema, or None."""
+    if not isinstance(schema, dict) or not isinstance(schema.get("properties"), dict):
+        return None
+    required = schema.get("required")
+    required = {str(n) for n in required} if isinstance(required, list) else set()
+    return set(schema["properties"]), required, schema.get("additionalProperties") is not False
+
+
+def schema_mismatch(
+    client: TypedClient[Any, Any, Any], options: ClientOptions, schema: Any
+) -> str | None:
+    """Why the server whose ``GET /schema`` answered ``schema`` cannot take ``client``'s
+    actions (fields it sends that the server refuses, or fields the server requires
+    that it never sends), or None when they fit or cannot be compared."""
+    action_type = client.action_type
+    assert action_type is not None
+    ours = _fields(action_type.model_json_schema())
+    theirs = _fields(schema.get("action")) if isinstance(schema, dict) else None
+    if ours is None or theirs is None:  # unions, or a server without /schema: cannot tell
+        _verified.add((options.ws_url, action_type))
+        return None
+    our_fields = ours[0]
+    their_fields, their_required, extra_ok = theirs
+    refused = set() if extra_ok else our_fields - their_fields
+    missing = their_required - our_fields
+    if not refused and not missing:
+        _verified.add((options.ws_url, action_type))
+        return None
+    title = schema["action"].get("title") or "another action"
+    listed = ", ".join(sorted(their_fields)) or "none"
+    return (
+        f"{type(client).__name__} is for {action_type.__name__} actions (fields "
+        f"{', '.join(sorted(our_fields))}), but the server at {options.base_url} serves "
+        f"{{served}} (its actions, {title}, take fields {listed}); connect the client "
+        "of that environment, or pass verify_server=False to connect anyway"
+    )
+
+
+def served_name(metadata: Any) -> str:
+    """The environment's name from a ``GET /metadata`` answer, for the mismatch message."""
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return repr(name) if isinstance(name, str) and name else "another environment"

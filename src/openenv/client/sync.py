@@ -33,7 +33,12 @@ from .core import (
     EnvServerError,
     SessionLostError,
     TypedClient,
+    WrongEnvironmentError,
+    http_url,
     jsonrpc_request,
+    needs_verification,
+    schema_mismatch,
+    served_name,
     tool_value,
 )
 
@@ -186,6 +191,8 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
 
             raise stopped_error(self)
         opts = self.options
+        if needs_verification(self, opts):
+            self._verify_server()
         try:
             # Entered at once: websockets >= 17.1 deprecates connect() used without ``with``
             # (and its future connect() returns what ``with`` enters).
@@ -203,6 +210,31 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
         self._ws = ws
         self._core = ClientCore(extensions=ws.subprotocol is not None)
         self._lost = None
+
+    def _verify_server(self) -> None:
+        """Raise :class:`WrongEnvironmentError` if the server serves another environment.
+
+        One ``GET /schema`` per server (cached); a server that does not answer it is
+        not checked (the WebSocket then says what is wrong).
+        """
+        import httpx
+
+        opts = self.options
+        try:
+            with httpx.Client(
+                headers=opts.headers, timeout=opts.connect_timeout_s, trust_env=False
+            ) as http:
+                reply = http.get(http_url(opts.ws_url, "schema"))
+                if reply.status_code != 200:
+                    return
+                problem = schema_mismatch(self, opts, reply.json())
+                if problem is None:
+                    return
+                metadata = http.get(http_url(opts.ws_url, "metadata"))
+                name = served_name(metadata.json() if metadata.status_code == 200 else None)
+        except (httpx.HTTPError, ValueError):
+            return
+        raise WrongEnvironmentError(problem.replace("{served}", name))
 
     def _drop(self, reason: str) -> None:
         ws, self._ws = self._ws, None

@@ -28,6 +28,7 @@ import asyncio
 import collections
 import contextlib
 import functools
+import importlib
 import logging
 import os
 import re
@@ -98,6 +99,41 @@ def class_spec(env_class: type) -> str:
             "module to run sandboxed (not in __main__ or inside a function)"
         )
     return f"{module}:{env_class.__qualname__}"
+
+
+def check_worker_import(env_class: type) -> str:
+    """``env_class``'s :func:`class_spec`, checked as the worker will use it: importing its
+    module by name gives this very class, and its package can be bound into the sandbox.
+
+    Raises :class:`TypeError` naming the class and what to change (at server start,
+    so that no session finds out).
+    """
+    spec = class_spec(env_class)
+    module_name, _, qualname = spec.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise TypeError(
+            f"{env_class.__qualname__} cannot run sandboxed: the worker imports it as "
+            f"{spec}, and importing {module_name} fails ({type(exc).__name__}: {exc})"
+        ) from None
+    found: Any = module
+    for part in qualname.split("."):
+        found = getattr(found, part, None)
+    if found is not env_class:
+        raise TypeError(
+            f"{env_class.__qualname__} cannot run sandboxed: the worker imports it as "
+            f"{spec}, which names {'nothing' if found is None else 'another object'}; "
+            "define the class at module level under that name"
+        )
+    top = module_name.split(".")[0]
+    top_module = sys.modules.get(top)
+    if not (getattr(top_module, "__path__", None) or getattr(top_module, "__file__", None)):
+        raise TypeError(
+            f"{env_class.__qualname__} cannot run sandboxed: its package {top!r} has no "
+            "files to bind into the sandbox"
+        )
+    return spec
 
 
 def package_binds(*classes: type) -> dict[str, str]:
@@ -516,6 +552,12 @@ def _relayed(observation_type: type[Observation]) -> type[Observation]:
     )
 
 
+def _metadata_for(env_class: type[Environment[Any, Any, Any]]) -> Any:
+    from ..discovery import metadata_for  # imported here: workers never need it
+
+    return metadata_for(env_class)
+
+
 def proxy_class(env_class: type[Environment[Any, Any, Any]]) -> type[SandboxedEnvironment]:
     """A :class:`SandboxedEnvironment` subclass with ``env_class``'s types, tools and metadata."""
     return type(
@@ -527,7 +569,7 @@ def proxy_class(env_class: type[Environment[Any, Any, Any]]) -> type[SandboxedEn
             "observation_type": env_class.observation_type,
             "relayed_observation_type": _relayed(env_class.observation_type),
             "state_type": env_class.state_type,
-            "metadata": env_class.metadata,
+            "metadata": _metadata_for(env_class),  # the real package's, not this module's
             "__doc__": env_class.__doc__,
             "__module__": __name__,
         },

@@ -59,7 +59,9 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
+
+from ..suggest import StrictModel
 
 log = logging.getLogger("openenv.runtime")
 
@@ -86,7 +88,7 @@ class SandboxUnavailable(RuntimeError):
     """Sandboxing cannot work on this host; the message says what to install or choose."""
 
 
-class SandboxLimits(BaseModel):
+class SandboxLimits(StrictModel):
     """Resource limits of one sandboxed worker. Every one has a default."""
 
     memory_mb: int = Field(1024, ge=16, description="cgroup memory limit (where cgroups work)")
@@ -131,7 +133,7 @@ DENIED_SYSCALLS = (
 """System calls the default seccomp filter makes fail with ``EPERM``."""
 
 
-class SeccompPolicy(BaseModel):
+class SeccompPolicy(StrictModel):
     """The sandbox's seccomp filter: a deny list, each call failing with ``EPERM``.
 
     In ``openenv.yaml``, ``seccomp: false`` turns it off; ``seccomp: {deny: [...]}``
@@ -159,7 +161,7 @@ class SeccompPolicy(BaseModel):
             raise SandboxUnavailable(str(exc)) from None
 
 
-class SandboxPolicy(BaseModel):
+class SandboxPolicy(StrictModel):
     """Everything a sandbox is allowed; :meth:`command` turns it into a launch command."""
 
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
@@ -174,6 +176,13 @@ class SandboxPolicy(BaseModel):
     seccomp: SeccompPolicy = Field(
         default_factory=SeccompPolicy, description="The seccomp filter (false: none)."
     )
+
+    @classmethod
+    def _unknown_key_hint(cls, key: object) -> str | None:
+        if isinstance(key, str) and key in SandboxLimits.model_fields:
+            where = f"sandbox: {{limits: {{{key}: ...}}}}"
+            return f"{key!r} is a limit: put it under 'limits' ({where})"
+        return None
 
     @field_validator("seccomp", mode="before")
     @classmethod
@@ -396,9 +405,19 @@ def bubblewrap_path() -> str:
 def check_sandbox(policy: SandboxPolicy | None = None) -> None:
     """Raise :class:`SandboxUnavailable` with a clear message if sandboxes cannot start here.
 
-    Checks that bwrap can make its namespaces and, unless ``policy`` turns the
-    filter off, that the seccomp filter compiles.
+    Checks that the paths ``policy`` binds read-only exist, that bwrap can make its
+    namespaces and, unless ``policy`` turns the filter off, that the seccomp filter
+    compiles.
     """
+    policy = policy or SandboxPolicy()
+    for path in policy.read_only:
+        if not os.path.isabs(path):
+            raise SandboxUnavailable(f"sandbox.read_only: {path!r} is not an absolute path")
+        if not os.path.exists(path):
+            raise SandboxUnavailable(
+                f"sandbox.read_only: {path!r} does not exist on this host, so sandboxes "
+                "cannot bind it; create it or remove it from the policy"
+            )
     bwrap = bubblewrap_path()
     # --as-pid-1: no bwrap init that could briefly outlive the probe as an orphan.
     probe = [bwrap, "--unshare-all", "--unshare-user", *_disable_userns(bwrap), "--as-pid-1",
@@ -418,7 +437,7 @@ def check_sandbox(policy: SandboxPolicy | None = None) -> None:
             "user.max_user_namespaces > 0), or run in a container that allows them; "
             "otherwise choose --isolation none"
         )
-    (policy or SandboxPolicy()).seccomp.program()
+    policy.seccomp.program()
 
 
 class CgroupLimits:

@@ -26,12 +26,17 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request, WebSocket, WebSocketDisconnect
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import protocol
+from ..discovery import metadata_for
 from ..environment import Environment, EpisodeNotStarted, EpisodeOver, Seed
 from ..protocol import EXTENSIONS_SUBPROTOCOL, ErrorCode, ProtocolError
+from ..suggest import describe_validation_error
 from ..types import EnvironmentMetadata
 from . import mcp
 from .auth import BearerTokenMiddleware
@@ -50,6 +55,8 @@ MESSAGE_KEYS = {
     "close": {"type", "id"},
     "mcp": {"type", "data", "id"},
 }
+_HTTP_CODES = {404: ErrorCode.NOT_FOUND.value, 405: ErrorCode.METHOD_NOT_ALLOWED.value}
+"""``code`` of HTTP errors that are no protocol error (a wrong path or method)."""
 _HTTP_STATUS = {
     ErrorCode.CAPACITY_REACHED: 503,
     ErrorCode.TIMEOUT: 504,
@@ -83,6 +90,18 @@ def validation_errors(exc: ValidationError) -> list[dict[str, Any]]:
     return exc.errors(include_url=False, include_input=False, include_context=False)
 
 
+def validation_error(exc: ValidationError, manager: SessionManager, kind: str) -> ProtocolError:
+    """``VALIDATION_ERROR`` whose message names each field and its problem
+    (``action.guess: Input should be a valid string``), with pydantic's ``errors``."""
+    if kind == "step":
+        problem = describe_validation_error(exc, "action", manager.action_type)
+    elif kind == "reset":
+        problem = describe_validation_error(exc, "reset")
+    else:
+        problem = describe_validation_error(exc)
+    return ProtocolError(ErrorCode.VALIDATION_ERROR, problem, errors=validation_errors(exc))
+
+
 def create_app(
     env: type[Environment[Any, Any, Any]] | EnvFactory,
     env_class: type[Environment[Any, Any, Any]] | None = None,
@@ -111,15 +130,18 @@ def create_app(
     config = config.model_copy(update={"isolation": isolation})
     if isolation == "none" and env_class.requires_sandbox:
         log.warning(UNSANDBOXED_WARNING.format(name=env_class.__name__))
-    meta = metadata or env_class.metadata or default_metadata(env_class)
+    meta = metadata or metadata_for(env_class)  # the package's, before a sandbox proxy
     sandboxes = None
     if isolation == "sandbox":
+        from ..runtime.isolated import check_worker_import
         from ..runtime.pool import SandboxedFactory
         from ..runtime.sandbox import check_sandbox
 
         if env is not env_class:
             raise TypeError("isolation='sandbox' needs the Environment class, not a factory")
-        check_sandbox(config.sandbox)  # fail now, saying what to install, not on a session
+        # Everything a session would find out is checked now, so /health means sessions work:
+        check_worker_import(env_class)  # the worker imports the class by its module path
+        check_sandbox(config.sandbox)  # bwrap, seccomp, read-only paths: what to fix
         sandboxes = SandboxedFactory(env_class, config.sandbox, config.warm_pool_size)
         env, env_class = sandboxes, sandboxes.env_class
     manager = SessionManager(env, env_class, config)
@@ -159,6 +181,29 @@ def create_app(
             headers=headers,
         )
 
+    @app.exception_handler(RequestValidationError)
+    async def request_invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own 422 (a body that is not the route's model), with our message and code.
+        errors = jsonable_encoder(exc.errors())
+        for error in errors:
+            error.pop("input", None)
+            error.pop("ctx", None)
+            error.pop("url", None)
+        message = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body') or 'body'}: {e.get('msg')}"
+            for e in errors[:3]
+        )
+        code = ErrorCode.VALIDATION_ERROR.value
+        body = {"detail": errors, "message": message or "invalid request", "code": code}
+        return JSONResponse(body, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # 404, 405, ...: the same {"detail", "message", "code"} as every other error body.
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
+        body = {"detail": exc.detail, "message": str(exc.detail), "code": code}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
     @app.get("/health", tags=["Info"])
     async def health() -> dict[str, Any]:
         return {"status": "healthy"}
@@ -176,12 +221,14 @@ def create_app(
             "reset_observation": env_class.observation_type.model_json_schema(),
         }
 
-    async def run_stateless(call: Callable[[Session], Any]) -> JSONResponse:
+    async def run_stateless(call: Callable[[Session], Any], kind: str) -> JSONResponse:
         async with manager.temporary() as session:
             try:
                 observation = await call(session)
             except ValidationError as exc:
-                return JSONResponse({"detail": validation_errors(exc)}, status_code=422)
+                error = validation_error(exc, manager, kind)
+                body = {"detail": validation_errors(exc), "message": error.message}
+                return JSONResponse({**body, "code": error.code.value}, status_code=422)
             except ProtocolError:
                 raise
             except Exception as exc:
@@ -192,7 +239,7 @@ def create_app(
     async def reset(request: ResetRequest | None = None) -> JSONResponse:
         """Reset a fresh environment (stateless: use /ws for a session)."""
         options = request.model_dump(exclude_unset=True) if request else {}
-        return await run_stateless(lambda s: s.reset(options))
+        return await run_stateless(lambda s: s.reset(options), "reset")
 
     @app.post("/step", tags=["Environment"])
     async def step(request: StepRequest) -> JSONResponse:
@@ -202,7 +249,7 @@ def create_app(
             await session.reset({})
             return await session.step(request.action, request.timeout_s)
 
-        return await run_stateless(call)
+        return await run_stateless(call, "step")
 
     @app.get("/state", tags=["Environment"])
     async def state() -> JSONResponse:
@@ -261,11 +308,6 @@ _EPISODE_CODES = {
     EpisodeOver.__name__: ErrorCode.EPISODE_OVER,
 }
 """Exceptions of the episode's rules, by name (relayed from a sandboxed worker too)."""
-
-
-def default_metadata(env_class: type) -> EnvironmentMetadata:
-    doc = inspect.getdoc(env_class) or ""
-    return EnvironmentMetadata(name=env_class.__name__, description=doc.split("\n\n")[0])
 
 
 _DISCONNECTED = object()
@@ -430,6 +472,7 @@ class WebSocketSession:
 
     async def _answer(self, session: Session, raw: str | bytes) -> str | None:
         request_id = None
+        message: Any = None
         try:
             message = protocol.decode_message(raw)
             request_id = message.get("id")
@@ -493,11 +536,8 @@ class WebSocketSession:
         except ProtocolError as exc:
             return protocol.encode_error(exc, request_id)
         except ValidationError as exc:
-            error = ProtocolError(
-                ErrorCode.VALIDATION_ERROR,
-                f"invalid {exc.title}: {exc.error_count()} error(s)",
-                errors=validation_errors(exc),
-            )
+            what = message.get("type") if isinstance(message, dict) else None
+            error = validation_error(exc, self.manager, str(what))
             return protocol.encode_error(error, request_id)
         except Exception as exc:
             error = execution_error(exc, f"in session {session.id}")

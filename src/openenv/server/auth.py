@@ -16,7 +16,7 @@ from .responses import send_json
 class BearerTokenMiddleware:
     """Refuse requests without ``Authorization: Bearer <token>``.
 
-    HTTP requests get ``401`` with ``{"detail", "code": "UNAUTHORIZED"}``; a
+    HTTP requests get ``401`` with ``{"detail", "message", "code": "UNAUTHORIZED"}``; a
     WebSocket upgrade is refused before it is accepted (the client sees HTTP 403).
     """
 
@@ -41,5 +41,6 @@ class BearerTokenMiddleware:
         if scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008, "reason": "unauthorized"})
             return
-        payload = {"detail": "missing or wrong bearer token", "code": "UNAUTHORIZED"}
+        message = "missing or wrong bearer token"
+        payload = {"detail": message, "message": message, "code": "UNAUTHORIZED"}
         await send_json(send, 401, payload, (b"www-authenticate", b"Bearer"))

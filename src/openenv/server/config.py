@@ -5,13 +5,17 @@ from __future__ import annotations
 import os
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from ..runtime.sandbox import SandboxPolicy
+from ..suggest import StrictModel
 
 
-class ServerConfig(BaseModel):
+class ServerConfig(StrictModel):
     """Limits and switches of one server. Every field has a sensible default.
+
+    An unknown key is an error naming it and the nearest field
+    (``ServerConfig(max_session=4)``: ``did you mean 'max_sessions'?``).
 
     Example::
 

@@ -39,7 +39,7 @@ from ale_py.env import AtariEnv as ALEEnv
 from gymnasium import spaces
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, tool
+from openenv import Environment, tool
 from openenv.integrations.gym_spaces import describe_space, encode_array, encode_png
 
 from ..models import AtariAction, AtariObservation, AtariState
@@ -127,16 +127,6 @@ class EmulatorConfig:
 
 class AtariEnvironment(Environment[AtariAction, AtariObservation, AtariState]):
     """Atari 2600 games (ALE); the game is chosen at reset."""
-
-    action_type = AtariAction
-    observation_type = AtariObservation
-    state_type = AtariState
-    metadata = EnvironmentMetadata(
-        name="atari_env",
-        description="Atari 2600 games (ALE); the game is chosen at reset(game=...).",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
 
     def __init__(self) -> None:
         super().__init__()

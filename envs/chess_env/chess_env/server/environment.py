@@ -26,7 +26,7 @@ from typing import Annotated, Literal
 import chess
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, derive_seed
+from openenv import Environment, derive_seed
 
 from ..models import ChessAction, ChessObservation, ChessState
 from .engine import Engine
@@ -67,16 +67,6 @@ class ChessEnvironment(Environment[ChessAction, ChessObservation, ChessState]):
     from the seed), ``fen`` (a start position), ``max_plies``.
     """
 
-    action_type = ChessAction
-    observation_type = ChessObservation
-    state_type = ChessState
-    metadata = EnvironmentMetadata(
-        name="chess_env",
-        description="Chess against a built-in engine (levels 0-3); moves in UCI or SAN; "
-        "reward +1/0/-1 at the end.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True
     """Levels 0-1 answer in microseconds: their steps run on the server's event loop.
     The searching levels (2-3) run in a thread: ``_reset`` sets this per episode (the

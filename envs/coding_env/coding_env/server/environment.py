@@ -51,7 +51,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, FunctionRubric, derive_seed, tool
+from openenv import Environment, FunctionRubric, derive_seed, tool
 from openenv.grading import Submission, run_hidden_tests
 from openenv.runtime.programs import (
     Confinement,
@@ -85,15 +85,6 @@ def fraction_passed(action: CodeAction, observation: CodeObservation) -> float:
 class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
     """Runs Python in a per-episode kernel; grades submissions with hidden tests."""
 
-    action_type = CodeAction
-    observation_type = CodeObservation
-    state_type = CodeState
-    metadata = EnvironmentMetadata(
-        name="coding_env",
-        description="Real Python in a sandbox; reward = fraction of hidden tests passed.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     requires_sandbox = True  # it runs the agent's code
 
     grading_timeout_s: float = 60.0

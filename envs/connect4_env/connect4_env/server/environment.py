@@ -24,7 +24,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, derive_seed
+from openenv import Environment, derive_seed
 
 from ..models import Connect4Action, Connect4Observation, Connect4State
 from .board import COLUMNS, ROWS, Board, best_move
@@ -39,16 +39,6 @@ class Connect4Environment(Environment[Connect4Action, Connect4Observation, Conne
     lookahead's plies), ``agent_player``.
     """
 
-    action_type = Connect4Action
-    observation_type = Connect4Observation
-    state_type = Connect4State
-    metadata = EnvironmentMetadata(
-        name="connect4_env",
-        description="Connect Four (6x7) against a random or lookahead opponent; "
-        "reward +1/0/-1 at the end.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True
     """Shallow opponents answer in microseconds: their steps run on the server's event
     loop. Deep lookahead (depth 5-6) runs in a thread: ``_reset`` sets this per episode

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, FunctionRubric, State, tool
+from openenv import Environment, FunctionRubric, State, tool
 
 from ..models import EchoAction, EchoObservation
 
@@ -23,15 +23,6 @@ def length_reward(action: EchoAction, observation: EchoObservation) -> float:
 
 class EchoEnvironment(Environment[EchoAction, EchoObservation, State]):
     """Echoes each message back; reward = 0.1 per character of the message."""
-
-    action_type = EchoAction
-    observation_type = EchoObservation
-    metadata = EnvironmentMetadata(
-        name="echo_env",
-        description="Echoes each message back; reward = 0.1 per character.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
 
     def __init__(self) -> None:
         super().__init__()

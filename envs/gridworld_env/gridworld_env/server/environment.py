@@ -35,7 +35,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata
+from openenv import Environment
 
 from ..models import GridWorldAction, GridWorldObservation, GridWorldState
 
@@ -126,16 +126,6 @@ def distances(floor: list[str], goal: Cell) -> dict[Cell, int]:
 class GridWorldEnvironment(Environment[GridWorldAction, GridWorldObservation, GridWorldState]):
     """Walk to the goal. Reset options pick the map, slip, shaping and the episode length."""
 
-    action_type = GridWorldAction
-    observation_type = GridWorldObservation
-    state_type = GridWorldState
-    metadata = EnvironmentMetadata(
-        name="gridworld_env",
-        description="A grid world with walls, a goal, optional slip and potential-based "
-        "shaping; reward +1 at the goal, -0.01 a step.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True  # a step is microseconds of work: run on the server's event loop
 
     def __init__(self) -> None:

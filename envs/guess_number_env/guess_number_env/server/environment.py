@@ -35,7 +35,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, FunctionRubric, WeightedSum, tool
+from openenv import Environment, FunctionRubric, WeightedSum, tool
 
 from ..game import InvalidGuess, hint, read_number, win_reward
 from ..models import GuessNumberAction, GuessNumberObservation, GuessNumberState
@@ -89,15 +89,6 @@ class GuessNumberEnvironment(
         obs.hint, obs.lower_bound, obs.upper_bound    # 'lower', 1, 49
     """
 
-    action_type = GuessNumberAction
-    observation_type = GuessNumberObservation
-    state_type = GuessNumberState
-    metadata = EnvironmentMetadata(
-        name="guess_number_env",
-        description="Guess the number from free text: higher/lower hints, fewer guesses pay more.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True  # never blocks: run on the server's event loop, no thread hop
 
     def __init__(self) -> None:

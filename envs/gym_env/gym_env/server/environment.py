@@ -12,7 +12,7 @@ given the same calls does.
 
 Which environment ``reset()`` makes without ``env_id``, which modules are imported
 to register more ids, and which ids clients may make, come from ``openenv.yaml``
-(``default_env_id``, ``imports``, ``allow``) or the environment variables
+(``default_env_id``, ``imports``, ``allow`` under ``settings:``) or the environment variables
 ``OPENENV_GYM_ENV_ID``, ``OPENENV_GYM_IMPORTS`` (comma-separated) and
 ``OPENENV_GYM_ALLOW`` (comma-separated glob patterns).
 
@@ -42,7 +42,7 @@ import gymnasium as gym
 import yaml
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, tool
+from openenv import Environment, tool
 from openenv.integrations.gym_spaces import (
     ArrayEncoding,
     check_action,
@@ -109,6 +109,7 @@ def settings() -> Settings:
         settings_file = folder / "openenv.yaml"
         if settings_file.is_file():
             values = yaml.safe_load(settings_file.read_text(encoding="utf-8")) or {}
+            values = values.get("settings") or {}  # an environment's own settings go there
             break
     found = Settings(
         default_env_id=str(
@@ -186,15 +187,6 @@ def _frozen(kwargs: dict[str, Any] | None) -> tuple[tuple[str, Any], ...]:
 class GymEnvironment(Environment[GymAction, GymObservation, GymState]):
     """Any registered Gymnasium environment; the id is chosen at reset."""
 
-    action_type = GymAction
-    observation_type = GymObservation
-    state_type = GymState
-    metadata = EnvironmentMetadata(
-        name="gym_env",
-        description="Any registered Gymnasium environment, chosen at reset(env_id=...).",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True
     """Whether the next call runs on the server's event loop (no thread hop): set per
     instance after each step (``INLINE_STEP_S``; the base class reads it at each call).

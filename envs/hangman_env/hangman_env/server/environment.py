@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, FunctionRubric, WeightedSum, tool
+from openenv import Environment, FunctionRubric, WeightedSum, tool
 
 from ..game import HIDDEN, InvalidGuess, RepeatedGuess, mask, read_guess, words
 from ..models import HangmanAction, HangmanObservation, HangmanState
@@ -78,15 +78,6 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
         obs.pattern, obs.revealed, obs.lives_left    # '__bb__', 2, 6
     """
 
-    action_type = HangmanAction
-    observation_type = HangmanObservation
-    state_type = HangmanState
-    metadata = EnvironmentMetadata(
-        name="hangman_env",
-        description="Hangman from free text: guess letters or the word before 6 lives run out.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True  # never blocks: run on the server's event loop, no thread hop
 
     def __init__(self) -> None:

@@ -32,7 +32,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, derive_seed
+from openenv import Environment, derive_seed
 
 from ..models import MazeAction, MazeObservation, MazeState
 
@@ -97,16 +97,6 @@ def shortest_path(grid: list[str], start: Cell, goal: Cell) -> int:
 class MazeEnvironment(Environment[MazeAction, MazeObservation, MazeState]):
     """Find the exit of a seeded random maze. See the module docstring for the rules."""
 
-    action_type = MazeAction
-    observation_type = MazeObservation
-    state_type = MazeState
-    metadata = EnvironmentMetadata(
-        name="maze_env",
-        description="Seeded random mazes with a full or partial view; +1 at the exit, "
-        "-0.01 a step.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True  # a step is microseconds of work: run on the server's event loop
 
     def __init__(self) -> None:

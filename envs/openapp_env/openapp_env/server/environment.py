@@ -35,7 +35,7 @@ from playwright.async_api import BrowserContext, Dialog, Page
 from playwright.async_api import Error as PlaywrightError
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, Rubric, derive_seed, tool
+from openenv import Environment, Rubric, derive_seed, tool
 from openenv.tasks import TaskSet
 
 from ..models import OpenAppAction, OpenAppObservation, OpenAppState
@@ -82,17 +82,6 @@ class TaskSolved(Rubric):
 
 class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppState]):
     """Web apps in Chromium; rewards from checkers on the apps' database."""
-
-    action_type = OpenAppAction
-    observation_type = OpenAppObservation
-    state_type = OpenAppState
-    metadata = EnvironmentMetadata(
-        name="openapp_env",
-        description="Calendar, todo, messages, notes and a shop in a real browser; "
-        "tasks rewarded by checks on the apps' database.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
 
     def __init__(self) -> None:
         super().__init__()

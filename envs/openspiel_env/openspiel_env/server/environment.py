@@ -31,7 +31,7 @@ from typing import Annotated, Any, Literal
 import pyspiel
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, derive_seed, tool
+from openenv import Environment, derive_seed, tool
 
 from ..models import OpenSpielAction, OpenSpielObservation, OpenSpielState
 from .opponents import make_opponent
@@ -85,16 +85,6 @@ class OpenSpielEnvironment(Environment[OpenSpielAction, OpenSpielObservation, Op
     ``mcts_simulations``. See the module docstring for rewards and errors.
     """
 
-    action_type = OpenSpielAction
-    observation_type = OpenSpielObservation
-    state_type = OpenSpielState
-    metadata = EnvironmentMetadata(
-        name="openspiel_env",
-        description="OpenSpiel games (catch, tic_tac_toe, connect_four, kuhn_poker, "
-        "blackjack, 2048, ...) against random, fixed or MCTS opponents.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True
     """Cheap games run on the server's event loop (no thread hop); with an MCTS opponent
     they run in a thread. ``_reset`` sets this per episode (the base class reads it at

@@ -42,7 +42,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, FunctionRubric, tool
+from openenv import Environment, FunctionRubric, tool
 from openenv.grading.trusted import TrustedFailure
 from openenv.runtime.programs import (
     Confinement,
@@ -79,16 +79,6 @@ def verdict(action: TerminalAction, observation: TerminalObservation) -> float:
 
 class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, TerminalState]):
     """Runs bash commands in a per-episode shell; grades tasks with hidden verifiers."""
-
-    action_type = TerminalAction
-    observation_type = TerminalObservation
-    state_type = TerminalState
-    metadata = EnvironmentMetadata(
-        name="terminal_env",
-        description="Bash in a sandboxed workspace; tasks graded by hidden verifier scripts.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
 
     requires_sandbox = True  # it runs the agent's commands
 

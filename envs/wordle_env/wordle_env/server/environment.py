@@ -38,7 +38,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from openenv import Environment, EnvironmentMetadata, FunctionRubric, WeightedSum, tool
+from openenv import Environment, FunctionRubric, WeightedSum, tool
 
 from ..game import (
     GRAY,
@@ -102,15 +102,6 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
         obs.feedback, obs.absent_letters       # 'XXGXG', ['c', 'n', 'r']
     """
 
-    action_type = WordleAction
-    observation_type = WordleObservation
-    state_type = WordleState
-    metadata = EnvironmentMetadata(
-        name="wordle_env",
-        description="Wordle from free text: guess a 5-letter word in 6 tries; dense rewards.",
-        version="0.1.0",
-        author="OpenEnv developers",
-    )
     runs_inline = True  # never blocks: run on the server's event loop, no thread hop
 
     def __init__(self) -> None:

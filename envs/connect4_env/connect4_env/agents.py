@@ -1,0 +1,54 @@
+"""Reference agents of the Connect Four environment (see :mod:`openenv.agents`).
+
+The known-good agent looks 3 plies ahead against the random opponent and wins (+1).
+Every action drops a disc, so there is no do-nothing action, and against a random
+opponent a random agent wins about half its games. It imports the board logic
+(:mod:`connect4_env.server.board`), pure functions of what the observation shows.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from openenv.agents import Expect, ReferenceAgents, Task
+
+from .models import Connect4Action
+
+
+def tasks() -> list[Task]:
+    return [Task(f"seed-{s}", {"seed": s, "opponent": "random", "agent_player": s % 2})
+            for s in range(10)]  # fmt: skip
+
+
+def play_good(session: Any, first: Any, task: Task) -> Any:
+    """A 3-ply lookahead on the board rebuilt from the observation."""
+    from .server import Board, best_move
+
+    rng = random.Random(task.reset.get("seed"))
+    result = first
+    while not result.done:
+        column = best_move(Board.from_rows(result.observation.board), 3, rng)
+        result = session.step(Connect4Action(column=column))
+    return result
+
+
+def play_random(session: Any, first: Any, task: Task) -> Any:
+    """A random legal column each turn."""
+    rng = random.Random(f"random:{task.id}")
+    result = first
+    while not result.done:
+        result = session.step(Connect4Action(column=rng.choice(result.observation.legal_columns)))
+    return result
+
+
+AGENTS = ReferenceAgents(
+    tasks=tasks,
+    good=play_good,
+    random=play_random,
+    expect=Expect(
+        random_max=1.0,
+        why="every action drops a disc (no do-nothing); against the random opponent a "
+        "random agent may win (+1)",
+    ),
+)

@@ -1,0 +1,259 @@
+"""Reference agents: what an environment package ships so that it can be validated.
+
+Every task of an environment has three reference agents (DESIGN §7): one that
+does nothing (it must earn 0), one that acts at random (it must earn little) and
+a known-good one (it must earn 1.0). ``openenv validate ENV --deep`` runs them,
+replays them for determinism and looks for the hidden answer where the agent
+could see it; ``openenv demo`` plays the good ones.
+
+An environment package ships them in ``<package>/agents.py`` as a module-level
+``AGENTS`` (or names another object in its ``openenv.yaml``: ``agents:
+package.module:NAME``)::
+
+    from openenv.agents import Expect, ReferenceAgents, Task
+
+    def play_good(session, first, task):
+        result = first
+        while not result.done:
+            middle = (result.observation.lower_bound + result.observation.upper_bound) // 2
+            result = session.step(GuessNumberAction(message=f"[{middle}]"))
+
+    AGENTS = ReferenceAgents(
+        tasks=[Task(f"seed-{s}", {"seed": s}) for s in range(20)],
+        good=play_good,
+        noop=GuessNumberAction(message="Let me think."),   # repeated until the episode ends
+        secrets=lambda task, final: [str(final.observation.secret)],
+    )
+
+An agent is a function ``play(session, first, task)``: ``first`` is the result
+of ``session.reset(**task.reset)`` (already done), and it calls
+``session.step(action)`` until ``result.done`` (or gives up). ``session`` is a
+client (:class:`openenv.client.EnvClient`) or an in-process environment
+wrapped in :class:`LocalSession`: both return :class:`~openenv.types.StepResult`.
+Agents use only what a client sees (observations, rewards, the package's models);
+the few that need a hidden solution (a coding task's reference code) import it
+from the server package and say why.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pydantic import BaseModel
+
+from .testing.sampling import sample
+from .types import Action, StepResult
+
+
+class Session(Protocol):
+    """What an agent drives: ``reset`` and ``step``, as a client has them."""
+
+    def reset(self, **options: Any) -> StepResult[Any]: ...
+
+    def step(self, action: Any) -> StepResult[Any]: ...
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What the reference agents must earn on a task (their episode's return, summed).
+
+    ``None`` turns a check off; say why in ``why`` (shown by ``openenv validate``).
+    """
+
+    noop_max: float | None = 0.0
+    """The do-nothing agent earns at most this (penalties for idling are fine)."""
+    random_max: float | None = 0.5
+    """The random agent earns at most this."""
+    good_min: float | None = 1.0
+    """The known-good agent earns at least this."""
+    why: str = ""
+    """Why these differ from the defaults (0, 0.5, 1.0)."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task to validate: an id and the options of its ``reset`` (the seed among them)."""
+
+    id: str
+    reset: Mapping[str, Any] = field(default_factory=dict)
+    expect: Expect | None = None
+    """This task's expectations, when they differ from :attr:`ReferenceAgents.expect`."""
+
+
+Agent = Callable[[Any, StepResult[Any], Task], object]
+"""``play(session, first, task)``: plays the episode that ``first`` began, to its end."""
+
+NoopAction = Action | Callable[[Task, StepResult[Any]], Action]
+"""The do-nothing action (repeated until the episode ends), or a function giving it."""
+
+
+@dataclass(frozen=True)
+class ReferenceAgents:
+    """An environment's reference agents and tasks: the contract ``openenv validate`` reads."""
+
+    tasks: Sequence[Task] | Callable[[], Sequence[Task]]
+    """The tasks (or a function listing them); the validator samples ``--tasks N`` of them."""
+    good: Agent | None = None
+    """The known-good agent (``None``: the environment has no solution; say why in ``expect``)."""
+    noop: NoopAction | None = None
+    """The do-nothing action; ``None`` when every action does something (a game's moves)."""
+    random: Agent | None = None
+    """The random agent; default :func:`random_agent` (actions drawn from the action model)."""
+    expect: Expect = field(default_factory=Expect)
+    secrets: Callable[[Task, StepResult[Any] | None], Sequence[str]] | None = None
+    """The hidden answer of a task, as strings that must not appear anywhere the agent looks
+    before the end. Given the good agent's last result (which may reveal it), or ``None``."""
+    network_probe: Callable[[str, int], Action] | None = None
+    """For environments that run the agent's code: an action that tries to open a TCP
+    connection to ``host:port`` and prints :data:`NET_MARKER` if it succeeded."""
+    missing: Callable[[], str | None] | None = None
+    """What this machine lacks to run the environment (a browser), or ``None``."""
+    max_steps: int = 200
+    """The most steps any reference agent takes in one episode."""
+
+    def task_list(self) -> list[Task]:
+        tasks = self.tasks() if callable(self.tasks) else self.tasks
+        return list(tasks)
+
+    def expect_for(self, task: Task) -> Expect:
+        return task.expect or self.expect
+
+    def noop_action(self, task: Task, result: StepResult[Any]) -> Action | None:
+        if self.noop is None or isinstance(self.noop, Action):
+            return self.noop
+        return self.noop(task, result)
+
+
+NET_MARKER = "OPENENV-NET-CONNECTED"
+"""What a network probe prints when its connection succeeded (built at run time, so that
+an echo of the probe's own source never contains it)."""
+
+
+def seed_tasks(count: int, **options: Any) -> list[Task]:
+    """``count`` tasks ``seed-0``, ``seed-1``, ...: ``reset(seed=s, **options)``."""
+    return [Task(f"seed-{seed}", {"seed": seed, **options}) for seed in range(count)]
+
+
+# -- running an agent on an in-process environment ----------------------------------------
+
+
+class LocalSession:
+    """An in-process :class:`~openenv.Environment` with a client's ``reset``/``step``.
+
+    ``reset`` and ``step`` return :class:`~openenv.types.StepResult` as a client does,
+    so the same agent drives either.
+    """
+
+    def __init__(self, env: Any) -> None:
+        self.env = env
+
+    def reset(self, **options: Any) -> StepResult[Any]:
+        return _result(self.env.reset(**options))
+
+    def step(self, action: Any) -> StepResult[Any]:
+        return _result(self.env.step(action))
+
+    def state(self) -> Any:
+        return self.env.state
+
+    def list_tools(self) -> list[dict[str, Any]]:
+        return [spec.describe() for spec in type(self.env).tools().values()]
+
+    def call_tool(self, name: str, **arguments: Any) -> Any:
+        spec = type(self.env).tools()[name]
+        return spec.bind(self.env, arguments)()
+
+    def close(self) -> None:
+        self.env.close()
+
+
+def _result(observation: Any) -> StepResult[Any]:
+    return StepResult(
+        observation=observation,
+        reward=getattr(observation, "reward", None),
+        done=bool(getattr(observation, "done", False)),
+        metadata=dict(getattr(observation, "metadata", {}) or {}),
+    )
+
+
+# -- the generic random agent ---------------------------------------------------------------
+
+
+def random_instance(model: type[BaseModel], rng: random.Random) -> Any:
+    """A random instance of ``model``, drawn from its JSON schema like the contract
+    checker's actions (:mod:`openenv.testing.sampling`); may fail its validation."""
+    return model.model_validate(sample(_schema_of(model), rng))
+
+
+@functools.cache
+def _schema_of(model: type[BaseModel]) -> dict[str, Any]:
+    return model.model_json_schema()
+
+
+def random_agent(action_type: type[BaseModel], *, tries: int = 20) -> Agent:
+    """An agent that plays random actions of ``action_type`` until the episode ends.
+
+    An action that is refused (invalid, or an error from the environment) is replaced
+    by another, up to ``tries`` times a step; then the agent gives up.
+    """
+
+    def play(session: Any, first: StepResult[Any], task: Task) -> None:
+        rng = random.Random(f"random-agent:{task.id}")
+        result = first
+        while not result.done:
+            for _ in range(tries):
+                try:
+                    action = random_instance(action_type, rng)
+                except ValueError:
+                    continue
+                try:
+                    result = session.step(action)
+                    break
+                except StepRefused:
+                    continue
+            else:
+                return
+
+    return play
+
+
+class StepRefused(Exception):
+    """A step the environment refused (raised by the validator's recording session)."""
+
+
+# -- finding an environment's agents ----------------------------------------------------------
+
+AGENTS_KEY = "agents"
+"""The ``openenv.yaml`` key naming the agents object (``package.module:NAME``)."""
+
+
+class AgentsNotFound(LookupError):
+    """The environment ships no reference agents."""
+
+
+def load_agents(package: str, settings: Mapping[str, Any] | None = None) -> ReferenceAgents:
+    """The environment's :class:`ReferenceAgents`: ``openenv.yaml``'s ``agents:`` entry,
+    else ``<package>.agents:AGENTS``."""
+    spec = (settings or {}).get(AGENTS_KEY) or f"{package}.agents:AGENTS"
+    module_name, _, attr = str(spec).partition(":")
+    attr = attr or "AGENTS"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and module_name.startswith(exc.name):
+            raise AgentsNotFound(f"no module {module_name} (no reference agents)") from None
+        raise
+    agents = getattr(module, attr, None)
+    if not isinstance(agents, ReferenceAgents):
+        raise AgentsNotFound(f"{module_name}.{attr} is not an openenv.agents.ReferenceAgents")
+    return agents
+
+
+def package_of(env_class: type) -> str:
+    """The top-level package of an environment class (``echo_env`` for its server module)."""
+    return env_class.__module__.split(".")[0]
