@@ -39,6 +39,7 @@ _EXPORTS = {
     "GenericEnvClient": "client",
     "SessionLostError": "client",
     "ToolError": "client",
+    "WrongEnvironmentError": "client",
 }
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "ToolError",
     "TrajectoryRubric",
     "WeightedSum",
+    "WrongEnvironmentError",
     "derive_seed",
     "tool",
 ]
@@ -91,6 +93,7 @@ if TYPE_CHECKING:
         GenericEnvClient,
         SessionLostError,
         ToolError,
+        WrongEnvironmentError,
     )
     from .environment import Environment, EpisodeNotStarted, EpisodeOver, derive_seed
     from .rubrics import (
