@@ -37,6 +37,7 @@ from the server package and say why.
 
 from __future__ import annotations
 
+import collections
 import functools
 import importlib
 import random
@@ -220,6 +221,46 @@ def random_agent(action_type: type[BaseModel], *, tries: int = 20) -> Agent:
                 return
 
     return play
+
+
+def choosing_agent(choose: Callable[[Any, random.Random], Action]) -> Agent:
+    """An agent that plays ``choose(observation, rng)`` each turn until the episode ends,
+    ``rng`` seeded by the task: a random legal move is
+    ``choosing_agent(lambda obs, rng: MoveAction(move=rng.choice(obs.legal_moves)))``."""
+
+    def play(session: Any, first: StepResult[Any], task: Task) -> StepResult[Any]:
+        rng = random.Random(f"random:{task.id}")
+        result = first
+        while not result.done:
+            result = session.step(choose(result.observation, rng))
+        return result
+
+    return play
+
+
+GRID_MOVES = {"up": (-1, 0), "down": (1, 0), "left": (0, -1), "right": (0, 1)}
+
+
+def grid_path(grid: Sequence[str], start: Sequence[int], goal: Sequence[int]) -> list[str]:
+    """The moves (``up``/``down``/``left``/``right``) of a shortest path from ``start``
+    to ``goal`` (row, column) on a map of strings where ``#`` is a wall (BFS)."""
+    begin, end = (start[0], start[1]), (goal[0], goal[1])
+    came: dict[tuple[int, int], tuple[tuple[int, int], str] | None] = {begin: None}
+    queue = collections.deque([begin])
+    while queue:
+        cell = queue.popleft()
+        for name, (dr, dc) in GRID_MOVES.items():
+            row, col = cell[0] + dr, cell[1] + dc
+            inside = 0 <= row < len(grid) and 0 <= col < len(grid[row])
+            if inside and grid[row][col] != "#" and (row, col) not in came:
+                came[(row, col)] = (cell, name)
+                queue.append((row, col))
+    path: list[str] = []
+    cell = end
+    while (previous := came[cell]) is not None:
+        cell, name = previous
+        path.append(name)
+    return path[::-1]
 
 
 class StepRefused(Exception):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from openenv.agents import Expect, ReferenceAgents, Task
+from openenv.agents import Expect, ReferenceAgents, Task, choosing_agent
 
 from .models import ChessAction
 
@@ -43,13 +43,8 @@ def play_good(session: Any, first: Any, task: Task) -> Any:
     return result
 
 
-def play_random(session: Any, first: Any, task: Task) -> Any:
-    """A random legal move each turn."""
-    rng = random.Random(f"random:{task.id}")
-    result = first
-    while not result.done:
-        result = session.step(ChessAction(move=rng.choice(result.observation.legal_moves)))
-    return result
+play_random = choosing_agent(lambda obs, rng: ChessAction(move=rng.choice(obs.legal_moves)))
+"""A random legal move each turn."""
 
 
 AGENTS = ReferenceAgents(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from openenv.agents import Expect, ReferenceAgents, Task
+from openenv.agents import Expect, ReferenceAgents, Task, choosing_agent
 
 from .models import Connect4Action
 
@@ -33,13 +33,8 @@ def play_good(session: Any, first: Any, task: Task) -> Any:
     return result
 
 
-def play_random(session: Any, first: Any, task: Task) -> Any:
-    """A random legal column each turn."""
-    rng = random.Random(f"random:{task.id}")
-    result = first
-    while not result.done:
-        result = session.step(Connect4Action(column=rng.choice(result.observation.legal_columns)))
-    return result
+play_random = choosing_agent(lambda obs, rng: Connect4Action(column=rng.choice(obs.legal_columns)))
+"""A random legal move each turn."""
 
 
 AGENTS = ReferenceAgents(

@@ -10,10 +10,9 @@ demo's blackjack player.
 from __future__ import annotations
 
 import functools
-import random
 from typing import Any
 
-from openenv.agents import Expect, ReferenceAgents, Task
+from openenv.agents import Expect, ReferenceAgents, Task, choosing_agent
 
 from .models import OpenSpielAction
 
@@ -93,15 +92,10 @@ def play_blackjack(session: Any, first: Any, task: Task) -> Any:
     return result
 
 
-def play_random(session: Any, first: Any, task: Task) -> Any:
-    """A random legal action each turn."""
-    rng = random.Random(f"random:{task.id}")
-    result = first
-    while not result.done:
-        result = session.step(
-            OpenSpielAction(action_id=rng.choice(result.observation.legal_actions))
-        )
-    return result
+play_random = choosing_agent(
+    lambda obs, rng: OpenSpielAction(action_id=rng.choice(obs.legal_actions))
+)
+"""A random legal move each turn."""
 
 
 AGENTS = ReferenceAgents(

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..agents import grid_path
 from ..runtime.programs import missing_for_sandboxed_programs
 
 
@@ -538,11 +539,11 @@ def play_connect4(client: Any, seed: int, episode: Episode) -> None:
 @scenario("maze (bfs)", env="maze_env", client="maze_env:MazeEnv")
 def play_maze(client: Any, seed: int, episode: Episode) -> None:
     """Plan the whole path by BFS on the full view, walk it; it must be the shortest."""
-    from maze_env.agents import bfs_path, play_good
+    from maze_env.agents import play_good
 
     first = client.reset(seed=seed, width=8, height=8)
     goal = tuple(first.observation.exit)
-    path = bfs_path(first.observation.view, tuple(first.observation.position), goal)
+    path = grid_path(first.observation.view, first.observation.position, goal)
     result = play_good(Recorded(client, episode), first, agent_task(seed, width=8, height=8))
     shortest = client.state().shortest_path
     if not result.done or result.observation.position != list(goal) or len(path) != shortest:
