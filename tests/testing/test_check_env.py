@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import jsonschema
 import pytest
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from openenv import Action, Environment, Observation, State
 from openenv.testing import CHECK_NAMES, EnvCheckFailed, check_env, run_checks
@@ -184,3 +184,25 @@ def test_sampled_values_match_their_schema():
         value = sample(schema, rng)
         assert not list(validator.iter_errors(value)), value
         Shapes.model_validate(value)
+
+
+class DoublingObservation(CountObservation):
+    """Its validator rewrites the total: what a client parses is not what was sent."""
+
+    @field_validator("total")
+    @classmethod
+    def _doubled(cls, value: int) -> int:
+        return value * 2
+
+
+class Lossy(CountEnv):
+    observation_type = DoublingObservation
+
+    def _reset(self, seed: int | None = None, episode_id: str | None = None, start: int = 0):
+        return DoublingObservation(total=start + 1)
+
+
+def test_an_observation_that_does_not_survive_the_wire_fails():
+    report = run_checks(Lossy)
+    reset = next(r for r in report.results if r.name == "reset")
+    assert reset.status == "fail" and "JSON round trip" in reset.detail

@@ -7,7 +7,8 @@ drawn from its schema and checks what every environment here promises:
 check                   what it asserts
 ======================  ==========================================================
 schemas                 action/observation/state schemas are valid JSON schemas;
-                        actions survive a model round trip (in-process)
+                        actions, observations and states survive a JSON
+                        round trip (in-process)
 step before reset       refused with ``NOT_RESET``
 reset                   a valid observation; state has the episode id, 0 steps
 steps                   every observation and state matches its schema, the step

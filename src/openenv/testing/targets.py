@@ -18,7 +18,7 @@ import asyncio
 from typing import Any, Protocol
 
 import httpx
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from ..client.core import EnvServerError
 from ..client.generic import AsyncGenericEnvClient
@@ -69,7 +69,16 @@ def _wire(observation: Any, method: str, env: object) -> dict[str, Any]:
             f"{type(env).__name__}.{method}() returned {type(observation).__name__}, "
             "expected an Observation"
         )
+    _round_trip(observation, method)
     return observation_data(observation)
+
+
+def _round_trip(model: BaseModel, what: str) -> None:
+    # What the wire carries must come back as the same value (a float that is not JSON,
+    # a field that serialises lossily, a validator that rewrites its input).
+    again = type(model).model_validate_json(model.model_dump_json())
+    if again != model:
+        raise ValueError(f"the {what} result does not survive a JSON round trip: {again!r}")
 
 
 class InProcessSession:
@@ -103,6 +112,7 @@ class InProcessSession:
         return _wire(observation, "step", self.env)
 
     async def state(self) -> dict[str, Any]:
+        _round_trip(self.env.state, "state")
         return self.env.state.model_dump(mode="json")
 
     async def close(self) -> None:
