@@ -2,6 +2,8 @@
 
 Server side, subclass :class:`Environment`; client side, use :class:`EnvClient`
 (sync), :class:`AsyncEnvClient`, or :class:`GenericEnvClient` for plain dicts.
+Every error OpenEnv raises on purpose is an :class:`OpenEnvError` (the tree is in
+:mod:`openenv.errors`).
 
 Names are imported on first use, so that ``import openenv.environment`` (what a
 sandboxed worker needs) does not pay for the client or the server.
@@ -21,8 +23,6 @@ _EXPORTS = {
     "State": "types",
     "StepResult": "types",
     "Environment": "environment",
-    "EpisodeNotStarted": "environment",
-    "EpisodeOver": "environment",
     "derive_seed": "environment",
     "DiscountedReturn": "rubrics",
     "FunctionRubric": "rubrics",
@@ -32,20 +32,26 @@ _EXPORTS = {
     "TrajectoryRubric": "rubrics",
     "WeightedSum": "rubrics",
     "tool": "tools",
+    "ConnectError": "errors",
+    "EnvServerError": "errors",
+    "EpisodeNotStarted": "errors",
+    "EpisodeOver": "errors",
+    "OpenEnvError": "errors",
+    "RequestTimeout": "errors",
+    "SessionLostError": "errors",
+    "ToolError": "errors",
+    "WrongEnvironmentError": "errors",
     "AsyncEnvClient": "client",
     "AsyncGenericEnvClient": "client",
     "EnvClient": "client",
-    "EnvServerError": "client",
     "GenericEnvClient": "client",
-    "SessionLostError": "client",
-    "ToolError": "client",
-    "WrongEnvironmentError": "client",
 }
 
 __all__ = [
     "Action",
     "AsyncEnvClient",
     "AsyncGenericEnvClient",
+    "ConnectError",
     "DiscountedReturn",
     "EnvClient",
     "EnvServerError",
@@ -57,6 +63,8 @@ __all__ = [
     "Gate",
     "GenericEnvClient",
     "Observation",
+    "OpenEnvError",
+    "RequestTimeout",
     "Rubric",
     "Sequential",
     "SessionLostError",
@@ -85,17 +93,19 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
-    from .client import (
-        AsyncEnvClient,
-        AsyncGenericEnvClient,
-        EnvClient,
+    from .client import AsyncEnvClient, AsyncGenericEnvClient, EnvClient, GenericEnvClient
+    from .environment import Environment, derive_seed
+    from .errors import (
+        ConnectError,
         EnvServerError,
-        GenericEnvClient,
+        EpisodeNotStarted,
+        EpisodeOver,
+        OpenEnvError,
+        RequestTimeout,
         SessionLostError,
         ToolError,
         WrongEnvironmentError,
     )
-    from .environment import Environment, EpisodeNotStarted, EpisodeOver, derive_seed
     from .rubrics import (
         DiscountedReturn,
         FunctionRubric,

@@ -47,6 +47,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel
 
+from .errors import AgentsNotFound, StepRefused
 from .testing.sampling import sample
 from .types import Action, StepResult
 
@@ -263,18 +264,10 @@ def grid_path(grid: Sequence[str], start: Sequence[int], goal: Sequence[int]) ->
     return path[::-1]
 
 
-class StepRefused(Exception):
-    """A step the environment refused (raised by the validator's recording session)."""
-
-
 # -- finding an environment's agents ----------------------------------------------------------
 
 AGENTS_KEY = "agents"
 """The ``openenv.yaml`` key naming the agents object (``package.module:NAME``)."""
-
-
-class AgentsNotFound(LookupError):
-    """The environment ships no reference agents."""
 
 
 def load_agents(package: str, settings: Mapping[str, Any] | None = None) -> ReferenceAgents:

@@ -48,6 +48,7 @@ import yaml
 from pydantic import ValidationError
 
 from .environment import Environment
+from .errors import EnvironmentNotFound, InvalidSettings
 from .types import EnvironmentMetadata
 
 ENTRY_POINT_GROUP = "openenv.environments"
@@ -78,14 +79,6 @@ SETTINGS_KEYS: dict[str, str] = {
 error naming it (with a "did you mean"); add a key here when a reader of it is added."""
 
 EnvClass = type[Environment[Any, Any, Any]]
-
-
-class EnvironmentNotFound(LookupError):
-    """``ENV`` names no environment, or the one it names cannot be loaded."""
-
-
-class InvalidSettings(EnvironmentNotFound):
-    """An ``openenv.yaml`` holds an unknown key or a bad value (the message names it)."""
 
 
 @dataclass(frozen=True)

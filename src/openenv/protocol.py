@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 
 import orjson
 
+from .errors import ProtocolError
 from .types import Observation, StepResult
 
 EXTENSIONS_SUBPROTOCOL = "openenv.ext.v1"
@@ -80,23 +81,42 @@ class JsonRpcCode(int, Enum):
     """Implementation-defined: e.g. no room for a new session."""
 
 
-class ProtocolError(Exception):
-    """A request the server refuses; becomes one error frame (or HTTP 4xx).
+MESSAGE_KEYS: dict[str, frozenset[str]] = {
+    "reset": frozenset({"type", "data", "id"}),
+    "step": frozenset({"type", "data", "id", "timeout_s"}),
+    "state": frozenset({"type", "id"}),
+    "close": frozenset({"type", "id"}),
+    "mcp": frozenset({"type", "data", "id"}),
+}
+"""The client messages, and the keys each may carry (any other: ``VALIDATION_ERROR``)."""
 
-    ``ends_session`` marks failures after which the session cannot go on (e.g. a
-    sandboxed worker died): the server answers, then ends the session.
-    """
+REPLY_TYPES: dict[str, tuple[str, ...]] = {
+    "reset": ("observation",),
+    "step": ("observation",),
+    "state": ("state",),
+    "mcp": ("mcp",),
+}
+"""The frame type that answers each request; an ``error`` frame may answer any."""
 
-    ends_session = False
+SESSION_REFUSED_CODES = frozenset(
+    {ErrorCode.CAPACITY_REACHED.value, ErrorCode.FACTORY_ERROR.value, ErrorCode.SESSION_ERROR.value}
+)
+"""Codes with which a server refuses or ends a session; it closes the connection after them."""
 
-    def __init__(self, code: ErrorCode, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.extra = extra
-
-    def frame_data(self) -> dict[str, Any]:
-        return {"message": self.message, "code": self.code.value, **self.extra}
+HTTP_STATUS: dict[ErrorCode, int] = {
+    ErrorCode.CAPACITY_REACHED: 503,
+    ErrorCode.TIMEOUT: 504,
+    ErrorCode.FACTORY_ERROR: 500,
+    ErrorCode.EXECUTION_ERROR: 500,
+    ErrorCode.VALIDATION_ERROR: 422,
+    ErrorCode.MESSAGE_TOO_LARGE: 413,
+    ErrorCode.NOT_RESET: 409,
+    ErrorCode.EPISODE_OVER: 409,
+    ErrorCode.UNAUTHORIZED: 401,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+}
+"""The HTTP status of each error code on the HTTP routes (any other: 400)."""
 
 
 def describe_exception(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ from openenv import (
     EnvClient,
     EnvServerError,
     GenericEnvClient,
+    RequestTimeout,
     SessionLostError,
     State,
     ToolError,
@@ -423,6 +424,43 @@ async def test_async_without_ids_a_timed_out_call_drops_the_session(plain_server
     assert (result.observation.echoed, result.observation.step_count) == ("fresh", 1)
     assert len(plain_server.connections) == 2
     await client.close()
+
+
+def test_sync_and_async_clients_raise_the_same_errors(plain_server):
+    # One mapping (openenv.client.core) for both: same types, same messages.
+    def sync_messages() -> list[str]:
+        client = ToyClient(base_url=plain_server.url, message_timeout_s=0.3)
+        client.reset()
+        seen = []
+        with pytest.raises(RequestTimeout) as timeout:
+            client.step(ToyAction(message="slow", seconds=0.8))
+        seen.append(str(timeout.value))
+        with pytest.raises(SessionLostError) as lost:
+            client.step(ToyAction(message="next"))
+        seen.append(str(lost.value))
+        client.close()
+        return seen
+
+    async def async_messages() -> list[str]:
+        client = AsyncToyClient(base_url=plain_server.url, message_timeout_s=0.3)
+        await client.reset()
+        seen = []
+        with pytest.raises(RequestTimeout) as timeout:
+            await client.step(ToyAction(message="slow", seconds=0.8))
+        seen.append(str(timeout.value))
+        with pytest.raises(SessionLostError) as lost:
+            await client.step(ToyAction(message="next"))
+        seen.append(str(lost.value))
+        await client.close()
+        return seen
+
+    expected = [
+        "no reply to step within 0.3 s",
+        "session lost (no reply to step within 0.3 s); call reset() to start a new one",
+    ]
+    assert sync_messages() == expected
+    assert asyncio.run(async_messages()) == expected
+    assert issubclass(RequestTimeout, TimeoutError)  # `except TimeoutError` still catches it
 
 
 def test_without_ids_replies_still_pair_in_order(plain_server):

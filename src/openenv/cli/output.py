@@ -1,15 +1,19 @@
-"""What every command shares: the consoles, the one-line error, number formatting."""
+"""What every command shares: the consoles, the one-line error, number formatting.
+
+:class:`CliError` (a failure the user can fix: one line on stderr, exit code 1) is
+:class:`openenv.errors.CliError`, re-exported here where every command imports it.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
 
+from ..errors import CliError
+
+__all__ = ["CliError", "console", "err_console", "format_duration"]
+
 console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
-
-
-class CliError(Exception):
-    """A failure the user can fix; shown as one line on stderr, exit code 1."""
 
 
 def format_duration(seconds: float) -> str:

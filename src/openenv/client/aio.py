@@ -23,24 +23,22 @@ from typing_extensions import Self
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from ..errors import WrongEnvironmentError
+from ..protocol import REPLY_TYPES
 from ..types import StepResult
 from .core import (
-    REFUSED_SESSION_CODES,
-    REPLY_TYPES,
     ClientCore,
     ClientOptions,
-    EnvServerError,
-    SessionLostError,
     TypedClient,
-    WrongEnvironmentError,
+    connect_error,
     http_url,
     jsonrpc_request,
     needs_verification,
     schema_mismatch,
     served_name,
+    session_lost,
     tool_value,
 )
-from .sync import connect_error
 
 if TYPE_CHECKING:
     from ..runtime.base import Runtime
@@ -237,9 +235,7 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
         async with self._lock:
             if self._ws is None:
                 if self._lost is not None and not new_session_ok:
-                    raise SessionLostError(
-                        f"session lost ({self._lost}); call reset() to start a new one"
-                    )
+                    raise session_lost(self._lost)
                 await self._open()
             ws, core = self._ws, self._core
             assert ws is not None and core is not None
@@ -258,19 +254,10 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
                         reply = core.match(await ws.recv(), request_id, REPLY_TYPES[kind])
                         if reply is not None:
                             return reply
-            except EnvServerError as exc:
-                if exc.code in REFUSED_SESSION_CODES:  # the server closes the socket next
-                    self._drop(exc.message)
-                raise
-            except (TimeoutError, asyncio.CancelledError):
-                # Cancelled by the caller or timed out: without ids, a late reply could
-                # be taken for the next request's, so the connection must go.
-                if request_id is None:
-                    self._drop(f"no reply to {kind}")
-                raise
-            except ConnectionClosed as exc:
-                reason = exc.rcvd.reason if exc.rcvd and exc.rcvd.reason else "connection closed"
-                self._drop(reason)
-                raise SessionLostError(
-                    f"session lost ({reason}); call reset() to start a new one"
-                ) from None
+            except BaseException as exc:
+                drop, error = core.failed(exc, kind, wait, request_id)
+                if drop is not None:
+                    self._drop(drop)
+                if error is None:
+                    raise
+                raise error from None

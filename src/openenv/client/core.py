@@ -22,8 +22,17 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from ..protocol import EXTENSIONS_SUBPROTOCOL, decode_frame, parse_result
+from ..errors import (  # noqa: F401 (re-exported)
+    ConnectError,
+    EnvServerError,
+    RequestTimeout,
+    SessionLostError,
+    ToolError,
+    WrongEnvironmentError,
+)
+from ..protocol import EXTENSIONS_SUBPROTOCOL, SESSION_REFUSED_CODES, decode_frame, parse_result
 from ..types import Action, Observation, State, StepResult
 
 if TYPE_CHECKING:
@@ -32,41 +41,6 @@ if TYPE_CHECKING:
 ActT = TypeVar("ActT")
 ObsT = TypeVar("ObsT")
 StateT = TypeVar("StateT")
-
-
-class EnvServerError(RuntimeError):
-    """The server answered with an error frame.
-
-    ``code`` is the frame's code (e.g. ``"VALIDATION_ERROR"``); ``details`` the rest.
-    """
-
-    def __init__(self, code: str, message: str, details: dict[str, Any] | None = None) -> None:
-        super().__init__(f"{message} (code: {code})")
-        self.code = code
-        self.message = message
-        self.details = details or {}
-
-
-class WrongEnvironmentError(EnvServerError):
-    """The server serves another environment than the one this typed client is for.
-
-    Raised on connect (code ``WRONG_ENVIRONMENT``); construct the client with
-    ``verify_server=False`` to connect anyway.
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__("WRONG_ENVIRONMENT", message)
-
-
-class SessionLostError(ConnectionError):
-    """The connection, and so the server-side session, is gone.
-
-    The episode cannot continue; call ``reset()`` to start a new session and episode.
-    """
-
-
-class ToolError(RuntimeError):
-    """An MCP tool call failed (unknown tool, bad arguments, or the tool raised)."""
 
 
 def websocket_url(base_url: str) -> str:
@@ -138,17 +112,6 @@ class TypedClient(Generic[ActT, ObsT, StateT]):
         return data if self.state_type is None else self.state_type.model_validate(data)
 
 
-REFUSED_SESSION_CODES = frozenset({"CAPACITY_REACHED", "FACTORY_ERROR", "SESSION_ERROR"})
-"""Error codes with which a server refuses a session; it closes the connection after them."""
-
-REPLY_TYPES = {
-    "reset": ("observation",),
-    "step": ("observation",),
-    "state": ("state",),
-    "mcp": ("mcp",),
-}
-
-
 class ClientCore:
     """Frames out, results in. One per connection attempt; holds no socket."""
 
@@ -192,6 +155,42 @@ class ClientCore:
         if kind not in expect:
             raise EnvServerError("PROTOCOL", f"expected a {'/'.join(expect)} frame, got {kind!r}")
         return frame.get("data") or {}
+
+    def failed(
+        self, exc: BaseException, kind: str, wait_s: float, request_id: Any
+    ) -> tuple[str | None, BaseException | None]:
+        """What a request that raised ``exc`` means, decided here for both clients.
+
+        Returns why the connection must be dropped (None: keep it) and the error to
+        raise in place of ``exc`` (None: re-raise ``exc``).
+        """
+        if isinstance(exc, EnvServerError):  # refused sessions: the server closes next
+            return (exc.message if exc.code in SESSION_REFUSED_CODES else None), None
+        if isinstance(exc, ConnectionClosed):
+            reason = exc.rcvd.reason if exc.rcvd and exc.rcvd.reason else "connection closed"
+            return reason, session_lost(reason)
+        timed_out = isinstance(exc, TimeoutError)
+        no_reply = f"no reply to {kind} within {wait_s:g} s"
+        # Timed out, cancelled or interrupted: without ids a late reply could be taken
+        # for the next request's, so the connection must go.
+        drop = (no_reply if timed_out else f"{kind} interrupted") if request_id is None else None
+        return drop, (RequestTimeout(no_reply) if timed_out else None)
+
+
+def session_lost(reason: str) -> SessionLostError:
+    """The error for a call on a session that is gone."""
+    return SessionLostError(f"session lost ({reason}); call reset() to start a new one")
+
+
+def connect_error(url: str, exc: BaseException) -> ConnectError:
+    """One clear line for every way a connection attempt can fail."""
+    if isinstance(exc, InvalidStatus):
+        status = exc.response.status_code
+        hint = " (missing or wrong token?)" if status in (401, 403) else ""
+        return ConnectError(f"server at {url} refused the WebSocket: HTTP {status}{hint}")
+    if isinstance(exc, OSError) and exc.errno:  # asyncio and sockets word these differently
+        return ConnectError(f"cannot connect to {url}: {os.strerror(exc.errno)}")
+    return ConnectError(f"cannot connect to {url}: {exc}")
 
 
 _jsonrpc_ids = itertools.count(1)

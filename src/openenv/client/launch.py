@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConnectError
 from ..runtime.base import Runtime
 from ..runtime.local import ISOLATION_LEVELS, LocalRuntime
 
@@ -84,9 +85,9 @@ def release(client: Any) -> None:
         finalizer()
 
 
-def stopped_error(client: Any) -> ConnectionError:
+def stopped_error(client: Any) -> ConnectError:
     """The error for reopening a client whose launched server was stopped."""
-    return ConnectionError(
+    return ConnectError(
         f"the server this {type(client).__name__} started (from_env / from_runtime) "
         "was stopped by close(); launch a new one"
     )

@@ -21,24 +21,23 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import orjson
 from typing_extensions import Self
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import ClientConnection, connect
 
+from ..errors import WrongEnvironmentError
+from ..protocol import REPLY_TYPES
 from ..types import StepResult
 from .core import (
-    REFUSED_SESSION_CODES,
-    REPLY_TYPES,
     ClientCore,
     ClientOptions,
-    EnvServerError,
-    SessionLostError,
     TypedClient,
-    WrongEnvironmentError,
+    connect_error,
     http_url,
     jsonrpc_request,
     needs_verification,
     schema_mismatch,
     served_name,
+    session_lost,
     tool_value,
 )
 
@@ -48,15 +47,6 @@ if TYPE_CHECKING:
 ActT = TypeVar("ActT")
 ObsT = TypeVar("ObsT")
 StateT = TypeVar("StateT")
-
-
-def connect_error(url: str, exc: Exception) -> ConnectionError:
-    """One clear line for every way a connection attempt can fail."""
-    if isinstance(exc, InvalidStatus):
-        status = exc.response.status_code
-        hint = " (missing or wrong token?)" if status in (401, 403) else ""
-        return ConnectionError(f"server at {url} refused the WebSocket: HTTP {status}{hint}")
-    return ConnectionError(f"cannot connect to {url}: {exc}")
 
 
 class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
@@ -251,9 +241,7 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
     ) -> dict[str, Any]:
         if self._ws is None:
             if self._lost is not None and not new_session_ok:
-                raise SessionLostError(
-                    f"session lost ({self._lost}); call reset() to start a new one"
-                )
+                raise session_lost(self._lost)
             self._open()
         ws, core = self._ws, self._core
         assert ws is not None and core is not None
@@ -274,17 +262,10 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
                 reply = core.match(ws.recv(timeout=remaining), request_id, REPLY_TYPES[kind])
                 if reply is not None:
                     return reply
-        except EnvServerError as exc:
-            if exc.code in REFUSED_SESSION_CODES:  # the server closes the socket next
-                self._drop(exc.message)
-            raise
-        except TimeoutError:
-            if request_id is None:  # no ids: a late reply could be taken for the next one
-                self._drop(f"no reply to {kind} within {wait:g} s")
-            raise TimeoutError(f"no reply to {kind} within {wait:g} s") from None
-        except ConnectionClosed as exc:
-            reason = exc.rcvd.reason if exc.rcvd and exc.rcvd.reason else "connection closed"
-            self._drop(reason)
-            raise SessionLostError(
-                f"session lost ({reason}); call reset() to start a new one"
-            ) from None
+        except BaseException as exc:
+            drop, error = core.failed(exc, kind, wait, request_id)
+            if drop is not None:
+                self._drop(drop)
+            if error is None:
+                raise
+            raise error from None

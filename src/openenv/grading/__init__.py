@@ -16,9 +16,10 @@ environments that grade agent-supplied code and commands:
 * :mod:`.trusted` — running a verifier in a fresh, clean process of its own.
 """
 
-from .hidden_tests import Check, HiddenTest, TaskError, TestResult, run_hidden_tests
+from ..errors import NotPlainData, TaskError
+from .hidden_tests import Check, HiddenTest, TestResult, run_hidden_tests
 from .submission import Answer, Submission
-from .values import NotPlainData, approx, decode, encode, same
+from .values import approx, decode, encode, same
 
 __all__ = [
     "Answer",

@@ -49,6 +49,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from ..errors import TaskError
 from . import values
 from .submission import Submission
 
@@ -170,11 +171,6 @@ class HiddenTest(BaseModel):
 
     def __str__(self) -> str:
         return "; ".join(str(check) for check in self.checks)
-
-
-class TaskError(RuntimeError):
-    """A hidden test is broken (its inputs or an expected side fail): the task's fault,
-    never the submission's, so it is raised rather than scored."""
 
 
 @dataclass

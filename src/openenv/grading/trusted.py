@@ -30,6 +30,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from ..errors import TrustedFailure
 from ..runtime.programs import CappedOutput, collect_output, kill_group
 
 __all__ = ["TrustedFailure", "run_trusted", "trusted_path"]
@@ -48,14 +49,6 @@ answers.close()
 """
 ENVIRONMENT = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/", "LANG": "C.UTF-8"}
 MAX_ANSWER_BYTES = 4 * 2**20
-
-
-class TrustedFailure(RuntimeError):
-    """The verifier process failed: it raised, ran out of time or memory, or said nothing."""
-
-    def __init__(self, message: str, stderr: str = "") -> None:
-        super().__init__(message)
-        self.stderr = stderr
 
 
 def trusted_path(untrusted: Iterable[str] = ()) -> list[str]:

@@ -37,6 +37,8 @@ import json
 import math
 from typing import Any
 
+from ..errors import NotPlainData
+
 __all__ = ["Approx", "NotPlainData", "approx", "decode", "encode", "same"]
 
 MAX_DEPTH = 200
@@ -44,10 +46,6 @@ MAX_DEPTH = 200
 
 _TAGS = ("tuple", "dict", "set", "frozenset", "bytes")
 _SCALARS = (type(None), bool, int, float, str)
-
-
-class NotPlainData(ValueError):
-    """A message that is not plain data in the format above."""
 
 
 class Approx:

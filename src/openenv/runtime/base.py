@@ -32,9 +32,7 @@ from types import TracebackType
 
 from typing_extensions import Self
 
-
-class RuntimeStartError(RuntimeError):
-    """The server did not come up; the message says why and ends with its output."""
+from ..errors import RuntimeStartError  # noqa: F401 (re-exported)
 
 
 class Runtime(ABC):

@@ -16,16 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..errors import ChannelClosed
+
 if TYPE_CHECKING:
     import asyncio
 
 HEADER = struct.Struct(">I")
 MAX_FRAME = 256 * 2**20
 """Largest frame accepted from a worker (a screenshot-heavy observation fits easily)."""
-
-
-class ChannelClosed(ConnectionError):
-    """The other end went away."""
 
 
 def _encode(message: Any, default: Any = None) -> bytes:

@@ -30,6 +30,8 @@ import os
 import platform
 from collections.abc import Iterable
 
+from ..errors import LandlockUnavailable
+
 __all__ = ["LandlockUnavailable", "abi_version", "confine"]
 
 # System call numbers are the same on every architecture Landlock supports.
@@ -49,10 +51,6 @@ _FILE_RIGHTS = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV
 READ = EXECUTE | READ_FILE | READ_DIR
 _NET_BIND_TCP, _NET_CONNECT_TCP = 1, 2  # ABI 4
 _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1, 2  # ABI 6
-
-
-class LandlockUnavailable(OSError):
-    """The kernel has no Landlock (too old, or not enabled at boot)."""
 
 
 class _RulesetAttr(ctypes.Structure):

@@ -32,6 +32,7 @@ import collections
 import contextlib
 import logging
 
+from ..errors import PoolClosed
 from .isolated import SandboxedEnvironment, SandboxWorker, proxy_class
 from .sandbox import SandboxPolicy
 
@@ -42,10 +43,6 @@ REFILL_DELAY_S = 0.02
 the interpreter) briefly competes for the CPU, and the session that just took a worker
 is about to send its first reset. Measured on 2 cores: connect to first reset 10 ms
 with an immediate refill, 3 ms with this delay (``benchmarks/isolation.py``)."""
-
-
-class PoolClosed(RuntimeError):
-    """The pool is closed (the server is shutting down)."""
 
 
 class WarmPool:

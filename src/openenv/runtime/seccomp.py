@@ -27,11 +27,9 @@ import functools
 import os
 import tempfile
 
+from ..errors import SeccompUnavailable
+
 __all__ = ["SeccompUnavailable", "compile_filter", "syscall_number"]
-
-
-class SeccompUnavailable(RuntimeError):
-    """libseccomp cannot be loaded or refused the filter."""
 
 
 _ALLOW = 0x7FFF0000

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from ..errors import IsolationRequired
 from ..runtime.sandbox import SandboxPolicy
 from ..suggest import StrictModel
 
@@ -80,10 +81,6 @@ UNSANDBOXED_WARNING = (
     "process that detaches itself (setsid) can outlive the episode; rewards are not "
     "protected (docs/rewards.md). Serve it with isolation 'sandbox' for training."
 )
-
-
-class IsolationRequired(ValueError):
-    """An environment that runs agent code was asked to run without a sandbox."""
 
 
 def isolation_for(env_class: type, config: ServerConfig) -> Literal["none", "sandbox"]:

@@ -15,7 +15,8 @@ Example::
         check_env(MyEnvironment)                 # raises EnvCheckFailed, with a table
 """
 
-from .checks import CHECK_NAMES, CheckReport, CheckResult, EnvCheckFailed, check_env, run_checks
+from ..errors import EnvCheckFailed
+from .checks import CHECK_NAMES, CheckReport, CheckResult, check_env, run_checks
 
 __all__ = [
     "CHECK_NAMES",

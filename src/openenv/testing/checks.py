@@ -53,9 +53,10 @@ from typing import Any, Literal
 import jsonschema
 
 from ..environment import Environment
+from ..errors import EnvCheckFailed, EnvServerError
 from ..protocol import ErrorCode
 from .sampling import sample
-from .targets import InProcess, Refused, Remote, Session, Target
+from .targets import InProcess, Remote, Session, Target
 
 Status = Literal["pass", "fail", "warn", "skip"]
 KNOWN_CODES = frozenset(code.value for code in ErrorCode)
@@ -94,14 +95,6 @@ class CheckReport:
         lines = [f"check_env {self.target}: {'ok' if self.ok else 'FAILED'}"]
         lines += [f"  {r.status:4}  {r.name:{width}}  {r.detail}".rstrip() for r in self.results]
         return "\n".join(lines)
-
-
-class EnvCheckFailed(AssertionError):
-    """:func:`check_env` found contract breaches; ``report`` has every result."""
-
-    def __init__(self, report: CheckReport) -> None:
-        super().__init__(str(report))
-        self.report = report
 
 
 class _Outcome(Exception):
@@ -297,7 +290,7 @@ class _Checker:
     async def expect_refusal(self, call: Awaitable[Any], code: str, what: str) -> None:
         try:
             await call
-        except Refused as refused:
+        except EnvServerError as refused:
             if refused.code != code:
                 raise _fail(
                     f"{what}: answered {refused.code} ({refused.message}), expected {code}"
@@ -310,7 +303,7 @@ class _Checker:
         for action in self.actions:
             try:
                 await session.step(action)
-            except Refused as refused:
+            except EnvServerError as refused:
                 if refused.code == "VALIDATION_ERROR":
                     continue  # a malformed draw says nothing about the episode's rules
                 if refused.code != code:
@@ -334,7 +327,7 @@ class _Checker:
         for number, action in enumerate(self.actions, 1):
             try:
                 data = await session.step(action)
-            except Refused as refused:
+            except EnvServerError as refused:
                 if refused.code not in KNOWN_CODES:
                     raise _fail(
                         f"step {number}: error code {refused.code!r} is not a known one"
@@ -457,7 +450,7 @@ class _Checker:
                 taken += 1
                 try:
                     done = (await session.step(action))["done"]
-                except Refused:
+                except EnvServerError:
                     continue
             if not done:
                 raise _Outcome(
@@ -482,7 +475,7 @@ class _Checker:
                 for index, session in enumerate((first, second)):
                     try:
                         trajectories[index].append(("observation", await session.step(action)))
-                    except Refused as refused:
+                    except EnvServerError as refused:
                         trajectories[index].append(("refused", refused.code))
             for index, trajectory in enumerate(trajectories):
                 difference = _difference(reference, trajectory, self.nondeterministic)
@@ -512,7 +505,7 @@ class _Checker:
             else:
                 try:
                     await session.reset(**unknown)
-                except Refused as refused:
+                except EnvServerError as refused:
                     if refused.code != "VALIDATION_ERROR":
                         raise _fail(f"an unknown option answered {refused.code}") from None
                     checked += 1
@@ -547,7 +540,7 @@ class _Checker:
                 raise _fail(f"refused actions were counted: step_count={state.get('step_count')}")
             try:
                 self.observed(await session.step(action), "a step after refusals")
-            except Refused as refused:
+            except EnvServerError as refused:
                 if refused.code not in KNOWN_CODES - {"SESSION_ERROR"}:
                     raise _fail(f"the session broke after bad actions: {refused}") from None
         return f"{len(bad)} malformed actions refused; the session goes on"

@@ -8,8 +8,8 @@ same way in-process and served:
   maps exceptions to error codes with the server's own mapping;
 * :class:`Remote` talks to a server with :class:`~openenv.AsyncGenericEnvClient`.
 
-A refused call raises :class:`Refused` with its error code (``VALIDATION_ERROR``,
-``NOT_RESET``, ``EPISODE_OVER``, ...).
+A refused call raises :class:`~openenv.errors.EnvServerError` with its error code
+(``VALIDATION_ERROR``, ``NOT_RESET``, ``EPISODE_OVER``, ...), in-process as over the wire.
 """
 
 from __future__ import annotations
@@ -20,22 +20,13 @@ from typing import Any, Protocol
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from ..client.core import EnvServerError
 from ..client.generic import AsyncGenericEnvClient
 from ..discovery import metadata_for
 from ..environment import Environment
+from ..errors import EnvServerError
 from ..protocol import ErrorCode, observation_data
-from ..server.app import execution_error
+from ..server.failures import execution_error
 from ..types import Observation
-
-
-class Refused(Exception):
-    """A call answered with an error (frame): ``code`` and ``message``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
 
 
 class Session(Protocol):
@@ -90,12 +81,12 @@ class InProcessSession:
         try:
             return await asyncio.wait_for(call, self.timeout_s)
         except ValidationError as exc:
-            raise Refused(ErrorCode.VALIDATION_ERROR.value, str(exc)) from None
+            raise EnvServerError(ErrorCode.VALIDATION_ERROR.value, str(exc)) from None
         except (asyncio.TimeoutError, TypeError):
             raise
         except Exception as exc:
             error = execution_error(exc, where)
-            raise Refused(error.code.value, error.message) from None
+            raise EnvServerError(error.code.value, error.message) from None
 
     async def reset(self, **options: Any) -> dict[str, Any]:
         observation = await self._call(self.env.reset_async(**options), "in reset")
@@ -105,7 +96,7 @@ class InProcessSession:
         try:
             typed = type(self.env).action_type.model_validate(action)
         except ValidationError as exc:
-            raise Refused(ErrorCode.VALIDATION_ERROR.value, str(exc)) from None
+            raise EnvServerError(ErrorCode.VALIDATION_ERROR.value, str(exc)) from None
         observation = await self._call(
             self.env.step_async(typed, timeout_s=self.timeout_s), "in step"
         )
@@ -149,10 +140,7 @@ class RemoteSession:
         self.client = client
 
     async def _call(self, call: Any) -> Any:
-        try:
-            return await call
-        except EnvServerError as exc:
-            raise Refused(exc.code, exc.message) from None
+        return await call  # a refusal is already an EnvServerError, as in-process
 
     async def reset(self, **options: Any) -> dict[str, Any]:
         return _result_data(await self._call(self.client.reset(**options)))
