@@ -17,7 +17,8 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ..protocol import JsonRpcCode, ProtocolError, describe_exception
+from ..errors import ProtocolError
+from ..protocol import JsonRpcCode, describe_exception
 from .sessions import Session, SessionManager
 
 log = logging.getLogger("openenv.server")
@@ -221,3 +222,39 @@ async def _tools(method: str, params: dict[str, Any], session: Session, request_
             f"tool {name} returned a value that is not JSON: {exc}",
             request_id,
         )
+
+
+async def step_as_tool_call(session: Session, data: dict[str, Any]) -> dict[str, Any]:
+    """Answer an MCP-style step action as OpenEnv's ListTools/CallTool observations.
+
+    OpenEnv's ``MCPToolClient`` sends tool calls as ``step`` actions typed
+    ``list_tools`` / ``call_tool``; the reply is an observation frame's ``data``.
+    """
+    tools = type(session.env).tools()
+    if data["type"] == "list_tools":
+        described = [spec.describe("input_schema") for spec in tools.values()]
+        listed = {"tools": described, "metadata": {}}
+        return {"observation": listed, "reward": None, "done": False}
+    name = data.get("tool_name")
+    arguments = data.get("arguments") or {}
+    # metadata inside, as in every observation OpenEnv sends (decision 0007).
+    observation: dict[str, Any] = {"tool_name": name, "result": None, "error": None, "metadata": {}}
+    if name not in tools:
+        observation["error"] = {
+            "error_type": "tool_not_found",
+            "message": f"Unknown tool: {name!r}",
+        }
+    else:
+        try:
+            value = await session.call_tool(name, arguments)
+            observation["result"] = tool_result(value, session.manager.config.max_message_bytes)
+        except ValidationError as exc:
+            observation["error"] = {"error_type": "invalid_args", "message": str(exc)}
+        except ProtocolError:
+            raise
+        except Exception as exc:
+            observation["error"] = {
+                "error_type": "execution_error",
+                "message": f"{type(exc).__name__}: {exc}",
+            }
+    return {"observation": observation, "reward": None, "done": False}

@@ -3,7 +3,9 @@
 :func:`uvicorn_config` gives the transport limits that match an app's config;
 :func:`run` serves until interrupted; :class:`BackgroundServer` serves in a daemon
 thread on a free loopback port (demos and tests) and is a
-:class:`~openenv.runtime.base.Runtime`.
+:class:`~openenv.runtime.base.Runtime`. :func:`log_config` is how ``openenv serve``
+logs (``--log-level``), and :class:`AccessLog` writes its ``--access-log``: one
+line per HTTP request and per WebSocket connection.
 
 Example::
 
@@ -17,9 +19,11 @@ Example::
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 import threading
 import time
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import httpx
@@ -35,8 +39,26 @@ TRANSPORT_SLACK = 4
 between 1x and this, the app answers MESSAGE_TOO_LARGE and the session goes on."""
 
 
-def uvicorn_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, **kwargs: Any):
-    """A :class:`uvicorn.Config` for ``app``: keepalive pings and message caps from its config."""
+LOG_LEVELS = ("debug", "info", "warning", "error")
+"""What ``openenv serve --log-level`` accepts."""
+
+ACCESS_LOGGER = "openenv.access"
+"""The logger :class:`AccessLog` writes to (at INFO)."""
+
+
+def uvicorn_config(
+    app: FastAPI,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    *,
+    log_access: bool = False,
+    **kwargs: Any,
+) -> uvicorn.Config:
+    """A :class:`uvicorn.Config` for ``app``: keepalive pings and message caps from its config.
+
+    ``log_access`` serves ``app`` behind :class:`AccessLog`; ``kwargs`` go to
+    :class:`uvicorn.Config` (e.g. ``log_config=log_config("info")``).
+    """
     config: ServerConfig = app.state.config
     options: dict[str, Any] = {
         "host": host,
@@ -50,7 +72,120 @@ def uvicorn_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, **kw
         "timeout_graceful_shutdown": 5,
     }
     options.update(kwargs)
-    return uvicorn.Config(app, **options)
+    return uvicorn.Config(AccessLog(app) if log_access else app, **options)
+
+
+def log_config(level: str = "warning", access_log: bool = False) -> dict[str, Any]:
+    """A :func:`logging.config.dictConfig` for a server (uvicorn's ``log_config``).
+
+    uvicorn's and OpenEnv's loggers (``uvicorn.*``, ``openenv.*``) log at ``level``
+    and above to stderr, as ``LEVEL:    message``; with ``access_log``, the
+    :class:`AccessLog` lines (``openenv.access``) go to stdout. uvicorn's own access
+    log stays off (ours also covers WebSocket connections), and so do its per-connection
+    WebSocket lines at ``info`` (``connection open``, ``"WebSocket /ws" [accepted]``),
+    one of each per session. Apply it once per process: it configures logging globally.
+    """
+    if level not in LOG_LEVELS:
+        raise ValueError(f"log level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    upper = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"no_websocket_chatter": {"()": _NoWebSocketChatter}},
+        "formatters": {
+            "default": {
+                "()": "uvicorn.logging.DefaultFormatter",
+                "fmt": "%(levelprefix)s %(message)s",
+                "use_colors": None,  # colours only on a terminal
+            },
+        },
+        "handlers": {
+            "default": {
+                "formatter": "default",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "filters": ["no_websocket_chatter"],
+            },
+            "access": {
+                "formatter": "default",
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stdout",
+            },
+        },
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": upper, "propagate": False},
+            "uvicorn.error": {"level": upper},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+            "openenv": {"handlers": ["default"], "level": upper, "propagate": False},
+            ACCESS_LOGGER: {
+                "handlers": ["access"],
+                "level": "INFO" if access_log else "WARNING",
+                "propagate": False,
+            },
+        },
+    }
+
+
+class _NoWebSocketChatter(logging.Filter):
+    """Drops uvicorn's INFO lines about each WebSocket connection (the access log has them)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not record.name.startswith("uvicorn"):
+            return True
+        message = str(record.msg)
+        return not (message.startswith('%s - "WebSocket ') or message.startswith("connection "))
+
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+class AccessLog:
+    """ASGI middleware: one INFO line on ``openenv.access`` per HTTP request and WebSocket.
+
+    ``127.0.0.1:50312 - "GET /health HTTP/1.1" 200`` when a response starts, and
+    ``127.0.0.1:50314 - "WebSocket /ws" accepted`` (or the status it was refused
+    with) when a WebSocket handshake ends. Query strings are left out: they may
+    carry a token. Lifespan events pass through, and so does ``app.state``.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.state = getattr(app, "state", None)
+        self.log = logging.getLogger(ACCESS_LOGGER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope.get("type")
+        if kind not in ("http", "websocket") or not self.log.isEnabledFor(logging.INFO):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        who = f"{client[0]}:{client[1]}" if client else "-"
+        path = scope.get("path", "")
+        logged = False
+
+        async def logging_send(message: Message) -> None:
+            nonlocal logged
+            if not logged:
+                what = message.get("type")
+                line = None
+                if what == "http.response.start":
+                    method, version = scope.get("method"), scope.get("http_version", "1.1")
+                    line = f'{who} - "{method} {path} HTTP/{version}" {message["status"]}'
+                elif what == "websocket.accept":
+                    line = f'{who} - "WebSocket {path}" accepted'
+                elif what == "websocket.close":
+                    line = f'{who} - "WebSocket {path}" 403'  # closed before accepting
+                elif what == "websocket.http.response.start":
+                    line = f'{who} - "WebSocket {path}" {message["status"]}'
+                if line is not None:
+                    logged = True
+                    self.log.info("%s", line)
+            await send(message)
+
+        await self.app(scope, receive, logging_send)
 
 
 def run(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, **kwargs: Any) -> None:

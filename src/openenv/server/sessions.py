@@ -21,7 +21,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..environment import Environment
-from ..protocol import ErrorCode, ProtocolError
+from ..errors import CapacityError, ProtocolError
+from ..protocol import ErrorCode
 from ..types import Observation, State
 from .config import ServerConfig
 
@@ -44,7 +45,8 @@ class Session:
         self.created_at = self.last_active = time.monotonic()
         self.attached = False  # a WebSocket serves it (its own, or one attached by id)
         self.close_when_detached = False
-        self.ended: str | None = None
+        self.end_reason: str | None = None
+        """Why the session ended (None while it is open)."""
         self.on_end: Callable[[str], None] | None = None
         self._in_thread: Future[Any] | None = None  # sync call still running
         self._busy = False
@@ -164,9 +166,9 @@ class Session:
 
     async def close(self, reason: str = "closed") -> None:
         """End the session and close its environment (once; safe to call again)."""
-        if self.ended is not None:
+        if self.end_reason is not None:
             return
-        self.ended = reason
+        self.end_reason = reason
         self.manager.forget(self)
         if self.on_end is not None:
             self.on_end(reason)
@@ -175,16 +177,6 @@ class Session:
 
 async def _inline(fn: Callable[[], Any]) -> Any:
     return fn()
-
-
-class CapacityError(ProtocolError):
-    def __init__(self, active: int, max_sessions: int) -> None:
-        super().__init__(
-            ErrorCode.CAPACITY_REACHED,
-            f"Server at capacity: {active}/{max_sessions} sessions in use; retry later",
-            active_sessions=active,
-            max_sessions=max_sessions,
-        )
 
 
 class SessionManager:
