@@ -19,9 +19,11 @@ from urllib.parse import urlencode
 
 import httpx
 import pytest
-from openapp_env.server.apps import TODAY_FOR, create_web_app, seed_database
+from openapp_env.server.apps import TODAY_FOR, create_web_app, seed_database, todo_app
 from openapp_env.server.apps.database import dump
+from openapp_env.server.apps.ui import Ctx
 from openapp_env.server.tasks import TASKS
+from starlette.applications import Starlette
 
 from openenv import derive_seed
 
@@ -418,6 +420,20 @@ async def test_redirects_stay_on_the_apps(
         f"/shop/cart/add/{product}?next=//evil.example.com/x", content="", headers=FORM
     )
     assert response.headers["location"] == "/shop"
+
+
+async def test_an_app_runs_on_its_own_routes_and_state(db: sqlite3.Connection) -> None:
+    """An app's handlers need only its ``ROUTES`` and a ``Ctx`` in the app's state."""
+    app = Starlette(routes=todo_app.ROUTES)
+    app.state.ctx = Ctx(db=db, today=TODAY_FOR(0))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=ORIGIN) as c:
+        response = await c.post(
+            "/todo/new", content=urlencode({"title": "Buy stamps"}), headers=FORM
+        )
+        assert response.status_code == 303 and response.headers["location"] == "/todo"
+        listing = await c.get("/todo")
+    assert "Added “Buy stamps”." in listing.text  # the notice, kept in the Ctx
+    assert scalar(db, "SELECT COUNT(*) FROM todos WHERE title = 'Buy stamps'") == 1
 
 
 # ---------------------------------------------------------------------------

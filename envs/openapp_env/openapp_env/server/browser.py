@@ -87,7 +87,9 @@ class BrowserHost:
             if self._browser is None or not self._browser.is_connected():
                 path = chromium_path()
                 if self._playwright is None:
-                    self._playwright = await async_playwright().start()
+                    driver = async_playwright()
+                    self._playwright = await driver.start()
+                    _read_driver_exit(driver)
                 try:
                     self._browser = await self._playwright.chromium.launch(
                         executable_path=path, args=list(CHROMIUM_ARGS)
@@ -120,6 +122,31 @@ class BrowserHost:
         if self._playwright is not None:
             await self._playwright.stop()
             self._playwright = None
+
+
+def _read_driver_exit(driver: Any) -> None:
+    """Read the error Playwright records when its driver exits unasked, as nothing else does.
+
+    Ctrl-C in a terminal interrupts the whole foreground process group, so Playwright's
+    Node.js driver exits at once, before this process gets to close it. Playwright then
+    sets ``Connection closed while reading from the driver`` on its transport's
+    ``on_error_future``, which it awaits only while starting; left unread, asyncio
+    prints "Future exception was never retrieved" when the future is collected. Calls in
+    flight still fail on their own (``playwright.async_api.Error``), so nothing is lost.
+
+    ``driver`` is the ``async_playwright()`` context manager; the future is internal,
+    found under ``_client`` (this Playwright) or ``_connection`` (upstream's layout), and
+    a Playwright with neither is left as it is.
+    """
+    owner = getattr(driver, "_client", None) or getattr(driver, "_connection", None)
+    future = getattr(getattr(owner, "_transport", None), "on_error_future", None)
+    if isinstance(future, asyncio.Future):
+        future.add_done_callback(_retrieve)
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 class Activity:

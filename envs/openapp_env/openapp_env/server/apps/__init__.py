@@ -21,6 +21,10 @@ listed in the docstring of each app's module:
 * :mod:`.notes_app` — ``/notes`` (``new-note``, ``note-title``, ...);
 * :mod:`.shop_app` — ``/shop`` (``search``, ``add-to-cart``, ``checkout``, ...);
 * :mod:`.database` — the schema (tables and columns) and the seeded initial state.
+
+Each app module lists its routes in ``ROUTES``; the handlers are plain module
+functions, shared by every session's app, and find their session's database and
+"today" (a :class:`~.ui.Ctx`) with :func:`~.ui.ctx_of`.
 """
 
 from __future__ import annotations

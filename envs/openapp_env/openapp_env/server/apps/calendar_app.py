@@ -35,6 +35,7 @@ from starlette.routing import Route
 from .database import row, rows, week_start
 from .ui import (
     Ctx,
+    ctx_of,
     error_box,
     esc,
     long_date,
@@ -57,57 +58,56 @@ def week_url(day: dt.date | str) -> str:
     return f"/calendar?week={week_start(day).isoformat()}"
 
 
-def routes(ctx: Ctx) -> list[Route]:
-    """The calendar's routes."""
-
-    async def week(request: Request) -> Response:
-        chosen = parse_date(request.query_params.get("week", "")) or ctx.today.isoformat()
-        monday = week_start(dt.date.fromisoformat(chosen))
-        sunday = monday + dt.timedelta(days=6)
-        events = rows(
-            ctx.db,
-            "SELECT * FROM events WHERE date BETWEEN ? AND ? ORDER BY date, start_time, id",
-            (monday.isoformat(), sunday.isoformat()),
-        )
-        here = f"/calendar?week={monday.isoformat()}"
-        days = []
-        for offset in range(7):
-            day = monday + dt.timedelta(days=offset)
-            iso = day.isoformat()
-            items = []
-            for ev in (r for r in events if r["date"] == iso):
-                location = (
-                    f'<span class="ev-loc">{esc(ev["location"])}</span>' if ev["location"] else ""
-                )
-                items.append(
-                    f'<li class="event"><a href="/calendar/event/{ev["id"]}" '
-                    f'bid="event-{ev["id"]}"><span class="ev-time">{ev["start_time"]}&ndash;'
-                    f'{ev["end_time"]}</span><span class="ev-title">{esc(ev["title"])}</span>'
-                    f"{location}</a>"
-                    f'<form method="post" action="/calendar/event/{ev["id"]}/delete?{qnext(here)}"'
-                    ' data-confirm="Delete this event?">'
-                    f'<button type="submit" class="icon-btn" bid="delete-event-{ev["id"]}" '
-                    f'title="Delete {esc(ev["title"])}" aria-label="Delete {esc(ev["title"])}">'
-                    "&times;</button></form></li>"
-                )
-            classes = "day" + (" today" if day == ctx.today else "")
-            classes += " weekend" if offset >= 5 else ""
-            listing = "".join(items) or '<li class="free">No events</li>'
-            days.append(
-                f'<section class="{classes}"><header><span class="dow">{day:%a}</span>'
-                f'<span class="dnum">{day.day}</span>'
-                f'<a class="day-add" href="/calendar/new?date={iso}" bid="add-event-{iso}" '
-                f'title="Add an event on {esc(long_date(iso))}">+</a></header>'
-                f'<ul class="events">{listing}</ul></section>'
+async def week(request: Request) -> Response:
+    """``GET /calendar?week=``: the week holding that day (today's without it)."""
+    ctx = ctx_of(request)
+    chosen = parse_date(request.query_params.get("week", "")) or ctx.today.isoformat()
+    monday = week_start(dt.date.fromisoformat(chosen))
+    sunday = monday + dt.timedelta(days=6)
+    events = rows(
+        ctx.db,
+        "SELECT * FROM events WHERE date BETWEEN ? AND ? ORDER BY date, start_time, id",
+        (monday.isoformat(), sunday.isoformat()),
+    )
+    here = f"/calendar?week={monday.isoformat()}"
+    days = []
+    for offset in range(7):
+        day = monday + dt.timedelta(days=offset)
+        iso = day.isoformat()
+        items = []
+        for ev in (r for r in events if r["date"] == iso):
+            location = (
+                f'<span class="ev-loc">{esc(ev["location"])}</span>' if ev["location"] else ""
             )
-        default_day = ctx.today if monday <= ctx.today <= sunday else monday
-        if monday.month == sunday.month:
-            span = f"{monday:%B} {monday.day} &ndash; {sunday.day}, {sunday.year}"
-        else:
-            span = f"{monday:%b} {monday.day} &ndash; {sunday:%b} {sunday.day}, {sunday.year}"
-        prev_week = (monday - dt.timedelta(days=7)).isoformat()
-        next_week = (monday + dt.timedelta(days=7)).isoformat()
-        content = f"""
+            items.append(
+                f'<li class="event"><a href="/calendar/event/{ev["id"]}" '
+                f'bid="event-{ev["id"]}"><span class="ev-time">{ev["start_time"]}&ndash;'
+                f'{ev["end_time"]}</span><span class="ev-title">{esc(ev["title"])}</span>'
+                f"{location}</a>"
+                f'<form method="post" action="/calendar/event/{ev["id"]}/delete?{qnext(here)}"'
+                ' data-confirm="Delete this event?">'
+                f'<button type="submit" class="icon-btn" bid="delete-event-{ev["id"]}" '
+                f'title="Delete {esc(ev["title"])}" aria-label="Delete {esc(ev["title"])}">'
+                "&times;</button></form></li>"
+            )
+        classes = "day" + (" today" if day == ctx.today else "")
+        classes += " weekend" if offset >= 5 else ""
+        listing = "".join(items) or '<li class="free">No events</li>'
+        days.append(
+            f'<section class="{classes}"><header><span class="dow">{day:%a}</span>'
+            f'<span class="dnum">{day.day}</span>'
+            f'<a class="day-add" href="/calendar/new?date={iso}" bid="add-event-{iso}" '
+            f'title="Add an event on {esc(long_date(iso))}">+</a></header>'
+            f'<ul class="events">{listing}</ul></section>'
+        )
+    default_day = ctx.today if monday <= ctx.today <= sunday else monday
+    if monday.month == sunday.month:
+        span = f"{monday:%B} {monday.day} &ndash; {sunday.day}, {sunday.year}"
+    else:
+        span = f"{monday:%b} {monday.day} &ndash; {sunday:%b} {sunday.day}, {sunday.year}"
+    prev_week = (monday - dt.timedelta(days=7)).isoformat()
+    next_week = (monday + dt.timedelta(days=7)).isoformat()
+    content = f"""
 <div class="toolbar">
   <h1>{span}</h1>
   <div class="actions">
@@ -120,11 +120,15 @@ def routes(ctx: Ctx) -> list[Route]:
 </div>
 <div class="week">{"".join(days)}</div>
 """
-        return page(ctx, "Calendar", "calendar", content)
+    return page(ctx, "Calendar", "calendar", content)
 
-    def form(values: dict[str, str], action: str, heading: str, errors: list[str]) -> Response:
-        back = week_url(parse_date(values.get("date", "")) or ctx.today.isoformat())
-        content = f"""
+
+def form(
+    ctx: Ctx, values: dict[str, str], action: str, heading: str, errors: list[str]
+) -> Response:
+    """The new-event or edit-event form, with ``values`` filled in and ``errors`` shown."""
+    back = week_url(parse_date(values.get("date", "")) or ctx.today.isoformat())
+    content = f"""
 <div class="card narrow">
 <h1>{esc(heading)}</h1>
 {error_box(errors)}
@@ -150,67 +154,83 @@ def routes(ctx: Ctx) -> list[Route]:
 </form>
 </div>
 """
-        return page(ctx, heading, "calendar", content)
+    return page(ctx, heading, "calendar", content)
 
-    def validate(data: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-        values = {k: data.get(k, "") for k in ("title", "date", "start_time", "end_time")}
-        values["location"] = data.get("location", "").strip()
-        values["description"] = data.get("description", "").strip()
-        values["title"] = " ".join(values["title"].split())
-        errors = []
-        if not values["title"]:
-            errors.append("Give the event a title.")
-        date = parse_date(values["date"])
-        if date is None:
-            errors.append("The date must look like 2026-03-13.")
-        else:
-            values["date"] = date
-        start = parse_time(values["start_time"])
-        end = parse_time(values["end_time"]) if values["end_time"].strip() else None
-        if start is None:
-            errors.append("The start time must look like 15:00.")
-        else:
-            values["start_time"] = start
-            if end is None and not values["end_time"].strip():
-                hours, minutes = divmod(min(int(start[:2]) * 60 + int(start[3:]) + 60, 1439), 60)
-                end = f"{hours:02d}:{minutes:02d}"
-        if end is None:
-            errors.append("The end time must look like 16:00.")
-        else:
-            values["end_time"] = end
-            if start is not None and end <= start:
-                errors.append("The event must end after it starts.")
-        return values, errors
 
-    async def new_form(request: Request) -> Response:
-        day = parse_date(request.query_params.get("date", "")) or ctx.today.isoformat()
-        values = {"date": day, "start_time": "09:00", "end_time": "10:00"}
-        return form(values, "/calendar/new", "New event", [])
+def validate(data: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The form's values, normalised, and what is wrong with them.
 
-    async def create(request: Request) -> Response:
-        values, errors = validate(await read_form(request))
-        if errors:
-            return form(values, "/calendar/new", "New event", errors)
-        ctx.db.execute(
-            "INSERT INTO events (title, date, start_time, end_time, location, description) "
-            "VALUES (:title, :date, :start_time, :end_time, :location, :description)",
-            values,
-        )
-        ctx.db.commit()
-        return redirect(ctx, week_url(values["date"]), f"Event “{values['title']}” saved.")
+    An empty end time becomes an hour after the start.
+    """
+    values = {k: data.get(k, "") for k in ("title", "date", "start_time", "end_time")}
+    values["location"] = data.get("location", "").strip()
+    values["description"] = data.get("description", "").strip()
+    values["title"] = " ".join(values["title"].split())
+    errors = []
+    if not values["title"]:
+        errors.append("Give the event a title.")
+    date = parse_date(values["date"])
+    if date is None:
+        errors.append("The date must look like 2026-03-13.")
+    else:
+        values["date"] = date
+    start = parse_time(values["start_time"])
+    end = parse_time(values["end_time"]) if values["end_time"].strip() else None
+    if start is None:
+        errors.append("The start time must look like 15:00.")
+    else:
+        values["start_time"] = start
+        if end is None and not values["end_time"].strip():
+            hours, minutes = divmod(min(int(start[:2]) * 60 + int(start[3:]) + 60, 1439), 60)
+            end = f"{hours:02d}:{minutes:02d}"
+    if end is None:
+        errors.append("The end time must look like 16:00.")
+    else:
+        values["end_time"] = end
+        if start is not None and end <= start:
+            errors.append("The event must end after it starts.")
+    return values, errors
 
-    def load(request: Request) -> sqlite3.Row | None:
-        return row(ctx.db, "SELECT * FROM events WHERE id = ?", (path_id(request),))
 
-    async def show(request: Request) -> Response:
-        ev = load(request)
-        if ev is None:
-            return not_found(ctx, "event")
-        location = esc(ev["location"]) or '<span class="muted">No location</span>'
-        description = (
-            f'<p class="description">{esc(ev["description"])}</p>' if ev["description"] else ""
-        )
-        content = f"""
+async def new_form(request: Request) -> Response:
+    """``GET /calendar/new?date=``: the new-event form, on that day (today without it)."""
+    ctx = ctx_of(request)
+    day = parse_date(request.query_params.get("date", "")) or ctx.today.isoformat()
+    values = {"date": day, "start_time": "09:00", "end_time": "10:00"}
+    return form(ctx, values, "/calendar/new", "New event", [])
+
+
+async def create(request: Request) -> Response:
+    """``POST /calendar/new``: add the event and show its week, or the form with errors."""
+    ctx = ctx_of(request)
+    values, errors = validate(await read_form(request))
+    if errors:
+        return form(ctx, values, "/calendar/new", "New event", errors)
+    ctx.db.execute(
+        "INSERT INTO events (title, date, start_time, end_time, location, description) "
+        "VALUES (:title, :date, :start_time, :end_time, :location, :description)",
+        values,
+    )
+    ctx.db.commit()
+    return redirect(ctx, week_url(values["date"]), f"Event “{values['title']}” saved.")
+
+
+def load(ctx: Ctx, request: Request) -> sqlite3.Row | None:
+    """The event of the request's ``{id}``, or None."""
+    return row(ctx.db, "SELECT * FROM events WHERE id = ?", (path_id(request),))
+
+
+async def show(request: Request) -> Response:
+    """``GET /calendar/event/{id}``: one event."""
+    ctx = ctx_of(request)
+    ev = load(ctx, request)
+    if ev is None:
+        return not_found(ctx, "event")
+    location = esc(ev["location"]) or '<span class="muted">No location</span>'
+    description = (
+        f'<p class="description">{esc(ev["description"])}</p>' if ev["description"] else ""
+    )
+    content = f"""
 <div class="card narrow event-page">
   <p class="eyebrow">Event</p>
   <h1>{esc(ev["title"])}</h1>
@@ -230,46 +250,56 @@ def routes(ctx: Ctx) -> list[Route]:
   </div>
 </div>
 """
-        return page(ctx, ev["title"], "calendar", content)
+    return page(ctx, ev["title"], "calendar", content)
 
-    async def edit_form(request: Request) -> Response:
-        ev = load(request)
-        if ev is None:
-            return not_found(ctx, "event")
-        return form(dict(ev), f"/calendar/event/{ev['id']}/edit", "Edit event", [])
 
-    async def update(request: Request) -> Response:
-        ev = load(request)
-        if ev is None:
-            return not_found(ctx, "event")
-        values, errors = validate(await read_form(request))
-        action = f"/calendar/event/{ev['id']}/edit"
-        if errors:
-            return form(values, action, "Edit event", errors)
-        ctx.db.execute(
-            "UPDATE events SET title = :title, date = :date, start_time = :start_time, "
-            "end_time = :end_time, location = :location, description = :description "
-            "WHERE id = :id",
-            {**values, "id": ev["id"]},
-        )
-        ctx.db.commit()
-        return redirect(ctx, week_url(values["date"]), f"Event “{values['title']}” updated.")
+async def edit_form(request: Request) -> Response:
+    """``GET /calendar/event/{id}/edit``: the event's form, filled in."""
+    ctx = ctx_of(request)
+    ev = load(ctx, request)
+    if ev is None:
+        return not_found(ctx, "event")
+    return form(ctx, dict(ev), f"/calendar/event/{ev['id']}/edit", "Edit event", [])
 
-    async def delete(request: Request) -> Response:
-        ev = load(request)
-        if ev is None:
-            return redirect(ctx, "/calendar", "That event was already deleted.")
-        ctx.db.execute("DELETE FROM events WHERE id = ?", (ev["id"],))
-        ctx.db.commit()
-        back = safe_next(request.query_params.get("next"), week_url(ev["date"]))
-        return redirect(ctx, back, f"Event “{ev['title']}” deleted.")
 
-    return [
-        Route("/calendar", week),
-        Route("/calendar/new", new_form, methods=["GET"]),
-        Route("/calendar/new", create, methods=["POST"]),
-        Route("/calendar/event/{id:int}", show),
-        Route("/calendar/event/{id:int}/edit", edit_form, methods=["GET"]),
-        Route("/calendar/event/{id:int}/edit", update, methods=["POST"]),
-        Route("/calendar/event/{id:int}/delete", delete, methods=["POST"]),
-    ]
+async def update(request: Request) -> Response:
+    """``POST /calendar/event/{id}/edit``: save the event and show its week (or the errors)."""
+    ctx = ctx_of(request)
+    ev = load(ctx, request)
+    if ev is None:
+        return not_found(ctx, "event")
+    values, errors = validate(await read_form(request))
+    action = f"/calendar/event/{ev['id']}/edit"
+    if errors:
+        return form(ctx, values, action, "Edit event", errors)
+    ctx.db.execute(
+        "UPDATE events SET title = :title, date = :date, start_time = :start_time, "
+        "end_time = :end_time, location = :location, description = :description "
+        "WHERE id = :id",
+        {**values, "id": ev["id"]},
+    )
+    ctx.db.commit()
+    return redirect(ctx, week_url(values["date"]), f"Event “{values['title']}” updated.")
+
+
+async def delete(request: Request) -> Response:
+    """``POST /calendar/event/{id}/delete``: delete the event, back to ``?next=`` or its week."""
+    ctx = ctx_of(request)
+    ev = load(ctx, request)
+    if ev is None:
+        return redirect(ctx, "/calendar", "That event was already deleted.")
+    ctx.db.execute("DELETE FROM events WHERE id = ?", (ev["id"],))
+    ctx.db.commit()
+    back = safe_next(request.query_params.get("next"), week_url(ev["date"]))
+    return redirect(ctx, back, f"Event “{ev['title']}” deleted.")
+
+
+ROUTES: list[Route] = [
+    Route("/calendar", week),
+    Route("/calendar/new", new_form, methods=["GET"]),
+    Route("/calendar/new", create, methods=["POST"]),
+    Route("/calendar/event/{id:int}", show),
+    Route("/calendar/event/{id:int}/edit", edit_form, methods=["GET"]),
+    Route("/calendar/event/{id:int}/edit", update, methods=["POST"]),
+    Route("/calendar/event/{id:int}/delete", delete, methods=["POST"]),
+]

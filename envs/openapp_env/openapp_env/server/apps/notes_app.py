@@ -22,42 +22,38 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .database import row, rows, tick
-from .ui import Ctx, error_box, esc, not_found, page, path_id, read_form, redirect
+from .ui import Ctx, ctx_of, error_box, esc, not_found, page, path_id, read_form, redirect
 
 
-def routes(ctx: Ctx) -> list[Route]:
-    """The notes app's routes."""
-
-    def sidebar(query: str, selected: int | None) -> str:
-        if query:
-            like = f"%{query}%"
-            found = rows(
-                ctx.db,
-                "SELECT * FROM notes WHERE title LIKE ? OR body LIKE ? "
-                "ORDER BY pinned DESC, updated_at DESC, id DESC",
-                (like, like),
-            )
-        else:
-            found = rows(
-                ctx.db, "SELECT * FROM notes ORDER BY pinned DESC, updated_at DESC, id DESC"
-            )
-        items = []
-        for note in found:
-            preview = " ".join(note["body"].split())[:60]
-            pin = '<span class="pin">Pinned</span>' if note["pinned"] else ""
-            current = " active" if note["id"] == selected else ""
-            items.append(
-                f'<li><a href="/notes/{note["id"]}" bid="note-{note["id"]}" '
-                f'class="note-link{current}">{pin}<span class="note-title">'
-                f'{esc(note["title"])}</span><span class="preview">{esc(preview)}</span></a></li>'
-            )
-        listing = "".join(items) or '<li class="empty">No notes found.</li>'
-        clear = (
-            f'<a class="link" href="/notes" bid="clear-search">Clear search “{esc(query)}”</a>'
-            if query
-            else ""
+def sidebar(ctx: Ctx, query: str, selected: int | None) -> str:
+    """The note list (matching ``query``; ``selected`` highlighted), new note and search."""
+    if query:
+        like = f"%{query}%"
+        found = rows(
+            ctx.db,
+            "SELECT * FROM notes WHERE title LIKE ? OR body LIKE ? "
+            "ORDER BY pinned DESC, updated_at DESC, id DESC",
+            (like, like),
         )
-        return f"""
+    else:
+        found = rows(ctx.db, "SELECT * FROM notes ORDER BY pinned DESC, updated_at DESC, id DESC")
+    items = []
+    for note in found:
+        preview = " ".join(note["body"].split())[:60]
+        pin = '<span class="pin">Pinned</span>' if note["pinned"] else ""
+        current = " active" if note["id"] == selected else ""
+        items.append(
+            f'<li><a href="/notes/{note["id"]}" bid="note-{note["id"]}" '
+            f'class="note-link{current}">{pin}<span class="note-title">'
+            f'{esc(note["title"])}</span><span class="preview">{esc(preview)}</span></a></li>'
+        )
+    listing = "".join(items) or '<li class="empty">No notes found.</li>'
+    clear = (
+        f'<a class="link" href="/notes" bid="clear-search">Clear search “{esc(query)}”</a>'
+        if query
+        else ""
+    )
+    return f"""
 <aside class="card notes-list">
   <a class="btn primary block" href="/notes/new" bid="new-note">+ New note</a>
   <form method="get" action="/notes" class="search">
@@ -69,32 +65,40 @@ def routes(ctx: Ctx) -> list[Route]:
   <ul>{listing}</ul>
 </aside>"""
 
-    async def index(request: Request) -> Response:
-        query = " ".join(request.query_params.get("q", "").split())
-        count = ctx.db.execute("SELECT COUNT(*) FROM notes").fetchone()[0]
-        content = f"""
+
+async def index(request: Request) -> Response:
+    """``GET /notes?q=``: the note list and a count."""
+    ctx = ctx_of(request)
+    query = " ".join(request.query_params.get("q", "").split())
+    count = ctx.db.execute("SELECT COUNT(*) FROM notes").fetchone()[0]
+    content = f"""
 <div class="notes">
-{sidebar(query, None)}
+{sidebar(ctx, query, None)}
 <section class="card note-view empty">
   <h1>Notes</h1>
   <p class="muted">{count} note{"" if count == 1 else "s"}. Pick one on the left, or write a
   new one.</p>
 </section>
 </div>"""
-        return page(ctx, "Notes", "notes", content)
+    return page(ctx, "Notes", "notes", content)
 
-    def load(request: Request) -> sqlite3.Row | None:
-        return row(ctx.db, "SELECT * FROM notes WHERE id = ?", (path_id(request),))
 
-    async def show(request: Request) -> Response:
-        note = load(request)
-        if note is None:
-            return not_found(ctx, "note")
-        nid = note["id"]
-        pin_label = "Unpin" if note["pinned"] else "Pin"
-        content = f"""
+def load(ctx: Ctx, request: Request) -> sqlite3.Row | None:
+    """The note of the request's ``{id}``, or None."""
+    return row(ctx.db, "SELECT * FROM notes WHERE id = ?", (path_id(request),))
+
+
+async def show(request: Request) -> Response:
+    """``GET /notes/{id}``: one note."""
+    ctx = ctx_of(request)
+    note = load(ctx, request)
+    if note is None:
+        return not_found(ctx, "note")
+    nid = note["id"]
+    pin_label = "Unpin" if note["pinned"] else "Pin"
+    content = f"""
 <div class="notes">
-{sidebar("", nid)}
+{sidebar(ctx, "", nid)}
 <section class="card note-view">
   <div class="toolbar">
     <h1>{esc(note["title"])}</h1>
@@ -111,13 +115,15 @@ def routes(ctx: Ctx) -> list[Route]:
   <div class="note-body">{esc(note["body"])}</div>
 </section>
 </div>"""
-        return page(ctx, note["title"], "notes", content)
+    return page(ctx, note["title"], "notes", content)
 
-    def editor(values: dict[str, str], action: str, heading: str, errors: list[str],
-               back: str) -> Response:  # fmt: skip
-        content = f"""
+
+def editor(ctx: Ctx, values: dict[str, str], action: str, heading: str, errors: list[str],
+           back: str) -> Response:  # fmt: skip
+    """The note form, with ``values`` filled in and ``errors`` shown; Cancel goes to ``back``."""
+    content = f"""
 <div class="notes">
-{sidebar("", None)}
+{sidebar(ctx, "", None)}
 <section class="card note-view">
   <h1>{esc(heading)}</h1>
   {error_box(errors)}
@@ -133,74 +139,95 @@ def routes(ctx: Ctx) -> list[Route]:
   </form>
 </section>
 </div>"""
-        return page(ctx, heading, "notes", content)
+    return page(ctx, heading, "notes", content)
 
-    def validate(data: dict[str, str]) -> tuple[dict[str, str], list[str]]:
-        title = " ".join(data.get("title", "").split())
-        body = data.get("body", "").replace("\r\n", "\n").strip()
-        errors = [] if title else ["Give the note a title."]
-        return {"title": title, "body": body}, errors
 
-    async def new(request: Request) -> Response:
-        return editor({}, "/notes/new", "New note", [], "/notes")
+def validate(data: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """The form's title and text, normalised, and what is wrong with them."""
+    title = " ".join(data.get("title", "").split())
+    body = data.get("body", "").replace("\r\n", "\n").strip()
+    errors = [] if title else ["Give the note a title."]
+    return {"title": title, "body": body}, errors
 
-    async def create(request: Request) -> Response:
-        values, errors = validate(await read_form(request))
-        if errors:
-            return editor(values, "/notes/new", "New note", errors, "/notes")
-        cursor = ctx.db.execute(
-            "INSERT INTO notes (title, body, pinned, updated_at) VALUES (?, ?, 0, ?)",
-            (values["title"], values["body"], tick(ctx.db)),
-        )
-        ctx.db.commit()
-        return redirect(ctx, f"/notes/{cursor.lastrowid}", "Note saved.")
 
-    async def edit(request: Request) -> Response:
-        note = load(request)
-        if note is None:
-            return not_found(ctx, "note")
-        nid = note["id"]
-        return editor(dict(note), f"/notes/{nid}/edit", "Edit note", [], f"/notes/{nid}")
+async def new_form(request: Request) -> Response:
+    """``GET /notes/new``: an empty note form."""
+    ctx = ctx_of(request)
+    return editor(ctx, {}, "/notes/new", "New note", [], "/notes")
 
-    async def update(request: Request) -> Response:
-        note = load(request)
-        if note is None:
-            return not_found(ctx, "note")
-        nid = note["id"]
-        values, errors = validate(await read_form(request))
-        if errors:
-            return editor(values, f"/notes/{nid}/edit", "Edit note", errors, f"/notes/{nid}")
-        ctx.db.execute(
-            "UPDATE notes SET title = ?, body = ?, updated_at = ? WHERE id = ?",
-            (values["title"], values["body"], tick(ctx.db), nid),
-        )
-        ctx.db.commit()
-        return redirect(ctx, f"/notes/{nid}", "Note saved.")
 
-    async def pin(request: Request) -> Response:
-        note = load(request)
-        if note is None:
-            return redirect(ctx, "/notes", "That note no longer exists.")
-        value = 0 if note["pinned"] else 1
-        ctx.db.execute("UPDATE notes SET pinned = ? WHERE id = ?", (value, note["id"]))
-        ctx.db.commit()
-        return redirect(ctx, f"/notes/{note['id']}", "Note pinned." if value else "Note unpinned.")
+async def create(request: Request) -> Response:
+    """``POST /notes/new``: save the note and show it, or the form with errors."""
+    ctx = ctx_of(request)
+    values, errors = validate(await read_form(request))
+    if errors:
+        return editor(ctx, values, "/notes/new", "New note", errors, "/notes")
+    cursor = ctx.db.execute(
+        "INSERT INTO notes (title, body, pinned, updated_at) VALUES (?, ?, 0, ?)",
+        (values["title"], values["body"], tick(ctx.db)),
+    )
+    ctx.db.commit()
+    return redirect(ctx, f"/notes/{cursor.lastrowid}", "Note saved.")
 
-    async def delete(request: Request) -> Response:
-        note = load(request)
-        if note is None:
-            return redirect(ctx, "/notes", "That note was already deleted.")
-        ctx.db.execute("DELETE FROM notes WHERE id = ?", (note["id"],))
-        ctx.db.commit()
-        return redirect(ctx, "/notes", f"Note “{note['title']}” deleted.")
 
-    return [
-        Route("/notes", index),
-        Route("/notes/new", new, methods=["GET"]),
-        Route("/notes/new", create, methods=["POST"]),
-        Route("/notes/{id:int}", show),
-        Route("/notes/{id:int}/edit", edit, methods=["GET"]),
-        Route("/notes/{id:int}/edit", update, methods=["POST"]),
-        Route("/notes/{id:int}/pin", pin, methods=["POST"]),
-        Route("/notes/{id:int}/delete", delete, methods=["POST"]),
-    ]
+async def edit(request: Request) -> Response:
+    """``GET /notes/{id}/edit``: the note's form, filled in."""
+    ctx = ctx_of(request)
+    note = load(ctx, request)
+    if note is None:
+        return not_found(ctx, "note")
+    nid = note["id"]
+    return editor(ctx, dict(note), f"/notes/{nid}/edit", "Edit note", [], f"/notes/{nid}")
+
+
+async def update(request: Request) -> Response:
+    """``POST /notes/{id}/edit``: save the note and show it, or the form with errors."""
+    ctx = ctx_of(request)
+    note = load(ctx, request)
+    if note is None:
+        return not_found(ctx, "note")
+    nid = note["id"]
+    values, errors = validate(await read_form(request))
+    if errors:
+        return editor(ctx, values, f"/notes/{nid}/edit", "Edit note", errors, f"/notes/{nid}")
+    ctx.db.execute(
+        "UPDATE notes SET title = ?, body = ?, updated_at = ? WHERE id = ?",
+        (values["title"], values["body"], tick(ctx.db), nid),
+    )
+    ctx.db.commit()
+    return redirect(ctx, f"/notes/{nid}", "Note saved.")
+
+
+async def toggle_pin(request: Request) -> Response:
+    """``POST /notes/{id}/pin``: pin or unpin the note."""
+    ctx = ctx_of(request)
+    note = load(ctx, request)
+    if note is None:
+        return redirect(ctx, "/notes", "That note no longer exists.")
+    value = 0 if note["pinned"] else 1
+    ctx.db.execute("UPDATE notes SET pinned = ? WHERE id = ?", (value, note["id"]))
+    ctx.db.commit()
+    return redirect(ctx, f"/notes/{note['id']}", "Note pinned." if value else "Note unpinned.")
+
+
+async def delete(request: Request) -> Response:
+    """``POST /notes/{id}/delete``: delete the note."""
+    ctx = ctx_of(request)
+    note = load(ctx, request)
+    if note is None:
+        return redirect(ctx, "/notes", "That note was already deleted.")
+    ctx.db.execute("DELETE FROM notes WHERE id = ?", (note["id"],))
+    ctx.db.commit()
+    return redirect(ctx, "/notes", f"Note “{note['title']}” deleted.")
+
+
+ROUTES: list[Route] = [
+    Route("/notes", index),
+    Route("/notes/new", new_form, methods=["GET"]),
+    Route("/notes/new", create, methods=["POST"]),
+    Route("/notes/{id:int}", show),
+    Route("/notes/{id:int}/edit", edit, methods=["GET"]),
+    Route("/notes/{id:int}/edit", update, methods=["POST"]),
+    Route("/notes/{id:int}/pin", toggle_pin, methods=["POST"]),
+    Route("/notes/{id:int}/delete", delete, methods=["POST"]),
+]

@@ -48,6 +48,16 @@ class Ctx:
     notices: list[str] = field(default_factory=list)
 
 
+def ctx_of(request: Request) -> Ctx:
+    """The :class:`Ctx` of the session ``request`` belongs to.
+
+    :func:`~.web.create_web_app` keeps it in the app's state: the route handlers are
+    plain module functions, shared by every session's app, and find their state here.
+    """
+    ctx: Ctx = request.app.state.ctx
+    return ctx
+
+
 def esc(value: object) -> str:
     """HTML-escaped text (quotes included, safe in attributes)."""
     return html.escape(str(value), quote=True)
