@@ -2,7 +2,9 @@
 
 This is what ``gym_env`` and ``atari_env`` send on the wire, and what
 :func:`openenv.integrations.gymnasium.to_gymnasium` reads. It needs ``gymnasium``
-and ``numpy`` (and Pillow for PNG frames).
+and ``numpy`` (and Pillow for PNG frames). Both directions of space ⇄ JSON live
+here; making spaces from a pydantic model's JSON *schema* (servers without a
+``spaces`` tool) is :mod:`openenv.integrations.gymnasium.schema`.
 
 **Space descriptions** (:func:`describe_space` / :func:`space_from_description`):
 
@@ -53,6 +55,8 @@ from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
+from ..errors import UnsupportedSpace
+
 try:
     import numpy as np
     from gymnasium import spaces
@@ -76,10 +80,6 @@ _DTYPES = frozenset(
     {"bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
     | {"float16", "float32", "float64"}
 )
-
-
-class UnsupportedSpace(TypeError):
-    """A space this module cannot describe (``Sequence``, ``Graph``, ``OneOf``, custom)."""
 
 
 # -- numbers and arrays ----------------------------------------------------------------------

@@ -40,11 +40,12 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..environment import Environment
-from ..protocol import ErrorCode, ProtocolError
+from ..errors import ChannelClosed, EnvironmentFailed, SandboxStartError, WorkerDied
 from ..types import Observation, State
-from .channel import AsyncChannel, ChannelClosed
+from .cgroups import CgroupLimits
+from .channel import AsyncChannel
 from .processes import children
-from .sandbox import LIBRARY, CgroupLimits, SandboxPolicy, python_executable, site_packages
+from .sandbox import LIBRARY, SandboxPolicy, python_executable, site_packages
 
 log = logging.getLogger("openenv.runtime")
 
@@ -55,39 +56,11 @@ CLOSE_WAIT_S = 2.0
 """How long an environment's ``close()`` may take inside the worker at the end of a session."""
 
 
-class WorkerDied(ProtocolError):
-    """The sandboxed worker is gone; its session cannot continue."""
-
-    ends_session = True
-
-    def __init__(self, how: str, cause: str = "died") -> None:
-        super().__init__(ErrorCode.SESSION_ERROR, f"the sandboxed environment {how}", cause=cause)
-
-
-class EnvironmentFailed(Exception):
-    """The environment raised inside the worker (reported as ``EXECUTION_ERROR``).
-
-    Raised as a subclass named after the original exception type (see
-    :func:`environment_failed`), so messages read ``ValueError: ...`` as in-process.
-    """
-
-    def __init__(self, type_name: str, message: str) -> None:
-        super().__init__(message)
-        self.type_name = type_name
-
-    def __str__(self) -> str:
-        return self.args[0]
-
-
 def environment_failed(type_name: Any, message: Any) -> EnvironmentFailed:
     """An :class:`EnvironmentFailed` whose class is named ``type_name`` (sanitised)."""
     name = re.sub(r"[^A-Za-z0-9_.]", "", str(type_name))[:100] or "Exception"
     cls = type(name.rsplit(".", 1)[-1] or "Exception", (EnvironmentFailed,), {})
     return cls(name, str(message))
-
-
-class SandboxStartError(RuntimeError):
-    """A sandboxed worker could not start (the message says how it ended)."""
 
 
 def class_spec(env_class: type) -> str:
@@ -291,11 +264,11 @@ class SandboxWorker:
         Used when the channel closed under us: the worker is exiting, and its exit
         status says how it died.
         """
-        return await asyncio.shield(self._end(purpose=False))
+        return await asyncio.shield(self._end(on_purpose=False))
 
     async def kill(self) -> str:
         """Stop the worker and everything in its sandbox, now; return how it ended."""
-        how, _ = await asyncio.shield(self._end(purpose=True))
+        how, _ = await asyncio.shield(self._end(on_purpose=True))
         return how
 
     async def close(self) -> None:
@@ -306,10 +279,10 @@ class SandboxWorker:
                     await self.channel.request({"op": "close"})
         await self.kill()
 
-    def _end(self, purpose: bool) -> asyncio.Task[tuple[str, str]]:
+    def _end(self, on_purpose: bool) -> asyncio.Task[tuple[str, str]]:
         if self._ending is None:
-            self._killed_on_purpose = purpose
-            self._ending = asyncio.get_running_loop().create_task(self._finish(purpose))
+            self._killed_on_purpose = on_purpose
+            self._ending = asyncio.get_running_loop().create_task(self._finish(on_purpose))
         return self._ending
 
     async def _finish(self, kill_now: bool) -> tuple[str, str]:

@@ -21,8 +21,9 @@ What it guarantees:
 * the server binds 127.0.0.1 and, unless told otherwise, requires a random
   bearer token (:attr:`LocalRuntime.token`), so other local users cannot drive it;
 * :meth:`~LocalRuntime.start` either returns a healthy server's URL or raises
-  :class:`~openenv.runtime.base.RuntimeStartError` with the server's output tail,
-  leaving nothing running;
+  :class:`~openenv.runtime.base.RuntimeStartError`, leaving nothing running: one
+  line with the server's own one-line error and, when it printed more, the path of
+  a file that keeps its output (``$TMPDIR/openenv-serve-ENV-*.log``);
 * :meth:`~LocalRuntime.stop` ends the server (SIGTERM, then SIGKILL to its process
   group after ``stop_timeout_s``) and reaps it; its sandboxes go with it;
 * the server also exits when this process dies without stopping it (even on
@@ -39,6 +40,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -47,7 +49,8 @@ from typing import IO
 
 import httpx
 
-from .base import Runtime, RuntimeStartError
+from ..errors import RuntimeStartError
+from .base import Runtime
 
 ISOLATION_LEVELS = ("none", "sandbox")
 
@@ -217,8 +220,25 @@ class LocalRuntime(Runtime):
             interval = min(interval * 1.5, 0.1)
 
     def _failure(self, what: str) -> str:
-        tail = self.output() or "(no output)"
-        return f"openenv serve {self.env} {what}; its output:\n{tail}"
+        """One line: what happened, the server's own one-line error, where its output is."""
+        lines = [line.strip() for line in self._lines if line.strip()]
+        if not lines:
+            return f"openenv serve {self.env} {what} (it printed nothing)"
+        said = server_error(lines)
+        message = f"openenv serve {self.env} {what}"
+        message += f": {said}" if said else f"; its last line: {lines[-1]}"
+        if len(lines) > 1:  # more than the one line shown
+            message += f" (its output: {self._keep_output(lines)})"
+        return message
+
+    def _keep_output(self, lines: list[str]) -> str:
+        """Write what the server printed (its last ``OUTPUT_LINES`` lines) to a file; its path."""
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(str(self.env)).name) or "env"
+        with tempfile.NamedTemporaryFile(
+            "w", prefix=f"openenv-serve-{name}-", suffix=".log", delete=False
+        ) as file:
+            file.write("\n".join(lines) + "\n")
+        return file.name
 
     def _health_status(self, base_url: str) -> int | None:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -252,6 +272,20 @@ class LocalRuntime(Runtime):
         if process.stdout is not None:
             with contextlib.suppress(OSError):
                 process.stdout.close()
+
+
+def server_error(lines: Sequence[str]) -> str | None:
+    """The server's one-line reason for failing, from its output lines.
+
+    ``openenv serve`` ends a failure with ``error: <message>``: that message. Else the
+    last line of a Python traceback (``ValueError: ...``), else ``None``.
+    """
+    for line in reversed(lines):
+        if line.startswith("error: "):
+            return line.removeprefix("error: ").strip()
+    if any(line.startswith("Traceback (most recent call last)") for line in lines):
+        return lines[-1].strip() if lines else None
+    return None
 
 
 def check_sandbox() -> None:

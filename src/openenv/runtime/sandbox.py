@@ -29,7 +29,7 @@ bubblewrap (``bwrap``):
   user namespace (where it counts only this sandbox), and, where the host lets
   us write cgroups
   (v1 or v2), a cgroup per worker with memory, pids and CPU limits, joined before
-  the sandbox starts so nothing escapes it.
+  the sandbox starts so nothing escapes it (:mod:`.cgroups`).
 
 Limits have defaults (:class:`SandboxLimits`) and can be set per environment
 (``sandbox:`` in ``openenv.yaml``) and per server (``ServerConfig.sandbox``).
@@ -55,13 +55,13 @@ import subprocess
 import sys
 import sysconfig
 import threading
-import uuid
-from pathlib import Path
 from typing import Any
 
 from pydantic import Field, field_validator
 
+from ..errors import SandboxUnavailable
 from ..suggest import StrictModel
+from .cgroups import CgroupLimits  # also importable from here, where it always was
 
 log = logging.getLogger("openenv.runtime")
 
@@ -69,8 +69,11 @@ SANDBOX_UID = 65534
 """The uid (and gid) a sandboxed worker has inside its user namespace: ``nobody``."""
 
 WORKSPACE = "/workspace"
+"""The sandbox's private, writable tmpfs: the agent's working directory."""
 LIBRARY = "/opt/openenv/lib"
+"""Where the environment's own packages appear inside the sandbox (read-only)."""
 SITE = "/opt/openenv/site"
+"""Where the server's site-packages appear inside the sandbox (read-only)."""
 INSIDE_MARKER = "OPENENV_SANDBOX"
 """Set (to ``1``) in every sandboxed worker's environment; see :func:`inside_sandbox`."""
 
@@ -78,14 +81,6 @@ INSIDE_MARKER = "OPENENV_SANDBOX"
 def inside_sandbox() -> bool:
     """True in a sandboxed worker: its ``/workspace`` is private, its network empty."""
     return os.environ.get(INSIDE_MARKER) == "1"
-
-
-"""Where the server's site-packages appear inside the sandbox (read-only)."""
-"""Where the environment's own packages appear inside the sandbox (read-only)."""
-
-
-class SandboxUnavailable(RuntimeError):
-    """Sandboxing cannot work on this host; the message says what to install or choose."""
 
 
 class SandboxLimits(StrictModel):
@@ -393,6 +388,7 @@ def site_packages() -> list[str]:
 
 
 def bubblewrap_path() -> str:
+    """Where ``bwrap`` is; :class:`SandboxUnavailable` (what to install) if it is not."""
     path = shutil.which("bwrap")
     if path is None:
         raise SandboxUnavailable(
@@ -438,155 +434,3 @@ def check_sandbox(policy: SandboxPolicy | None = None) -> None:
             "otherwise choose --isolation none"
         )
     policy.seccomp.program()
-
-
-class CgroupLimits:
-    """A cgroup for one worker, with memory, pids and CPU limits (v1 or v2).
-
-    :meth:`create` returns ``None`` where this host does not let us write cgroups;
-    the sandbox then relies on rlimits alone (see docs/isolation.md).
-    """
-
-    V1_ROOT = Path("/sys/fs/cgroup")
-    _usable: bool | None = None
-
-    def __init__(self, dirs: list[Path]) -> None:
-        self.dirs = dirs
-
-    @property
-    def procs_files(self) -> list[Path]:
-        return [d / "cgroup.procs" for d in self.dirs]
-
-    @classmethod
-    def create(cls, limits: SandboxLimits) -> CgroupLimits | None:
-        if cls._usable is False:
-            return None
-        name = f"openenv-{os.getpid()}-{uuid.uuid4().hex[:12]}"
-        try:
-            group = cls._create_v2(name, limits) if _is_v2() else cls._create_v1(name, limits)
-        except OSError as exc:
-            if cls._usable is None:
-                log.warning("cgroups not writable (%s): sandboxes rely on rlimits only", exc)
-            cls._usable = False
-            return None
-        if cls._usable is None:
-            cls.sweep_stale()
-        cls._usable = True
-        return group
-
-    @classmethod
-    def parents(cls) -> list[Path]:
-        """The folders our workers' cgroups are made in."""
-        if _is_v2():
-            return [cls.V1_ROOT / _own_group("") / "openenv"]
-        return [cls.V1_ROOT / c / _own_group(c) / "openenv" for c in ("memory", "pids", "cpu")]
-
-    @classmethod
-    def sweep_stale(cls) -> int:
-        """Remove empty worker cgroups left by a server that was killed; return how many."""
-        removed = 0
-        for parent in cls.parents():
-            for directory in parent.glob("openenv-*-*"):
-                pid = directory.name.split("-")[1]
-                if not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
-                    continue
-                try:
-                    directory.rmdir()  # only an empty group can go
-                    removed += 1
-                except OSError:
-                    pass
-        return removed
-
-    @classmethod
-    def _create_v1(cls, name: str, limits: SandboxLimits) -> CgroupLimits:
-        made: list[Path] = []
-        try:
-            for controller, settings in (
-                ("memory", {"memory.limit_in_bytes": limits.memory_mb * 2**20}),
-                ("pids", {"pids.max": limits.max_processes}),
-                ("cpu", _v1_cpu(limits.cpu_cores)),
-            ):
-                # Nested under our own group, so the host's limits on us still hold.
-                directory = cls.V1_ROOT / controller / _own_group(controller) / "openenv" / name
-                directory.mkdir(parents=True)
-                made.append(directory)
-                for key, value in settings.items():
-                    (directory / key).write_text(str(value))
-                if controller == "memory":  # no swap escape hatch, where swap accounting exists
-                    swap = directory / "memory.memsw.limit_in_bytes"
-                    if swap.exists():
-                        swap.write_text(str(limits.memory_mb * 2**20))
-        except OSError:
-            CgroupLimits(made).remove()
-            raise
-        return cls(made)
-
-    @classmethod
-    def _create_v2(cls, name: str, limits: SandboxLimits) -> CgroupLimits:
-        parent = cls.V1_ROOT / _own_group("") / "openenv"
-        parent.mkdir(exist_ok=True)
-        (parent / "cgroup.subtree_control").write_text("+memory +pids +cpu")
-        directory = parent / name
-        directory.mkdir()
-        try:
-            (directory / "memory.max").write_text(str(limits.memory_mb * 2**20))
-            (directory / "memory.swap.max").write_text("0")
-            (directory / "pids.max").write_text(str(limits.max_processes))
-            if limits.cpu_cores is not None:
-                (directory / "cpu.max").write_text(f"{int(limits.cpu_cores * 100000)} 100000")
-        except OSError:
-            directory.rmdir()
-            raise
-        return cls([directory])
-
-    def oom_killed(self) -> bool:
-        """Whether the memory limit killed something in this group."""
-        for directory in self.dirs:
-            for name in ("memory.oom_control", "memory.events"):
-                path = directory / name
-                try:
-                    text = path.read_text()
-                except OSError:
-                    continue
-                for line in text.splitlines():
-                    key, _, value = line.partition(" ")
-                    if key == "oom_kill" and value.strip() not in ("", "0"):
-                        return True
-        return False
-
-    def remove(self) -> None:
-        """Remove the group (after its processes are gone); errors are logged, not raised."""
-        for directory in self.dirs:
-            try:
-                directory.rmdir()
-            except OSError as exc:
-                log.debug("cannot remove cgroup %s: %s", directory, exc)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _own_group(controller: str) -> str:
-    """This process's cgroup path for ``controller`` ("" for the v2 unified tree)."""
-    for line in Path("/proc/self/cgroup").read_text().splitlines():
-        _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(",") or (not controller and not controllers):
-            return path.lstrip("/")
-    return ""
-
-
-def _is_v2() -> bool:
-    return (CgroupLimits.V1_ROOT / "cgroup.controllers").exists()
-
-
-def _v1_cpu(cores: float | None) -> dict[str, int]:
-    if cores is None:
-        return {}
-    return {"cpu.cfs_period_us": 100000, "cpu.cfs_quota_us": int(cores * 100000)}
