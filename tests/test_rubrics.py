@@ -23,8 +23,8 @@ def obs(done: bool = False, value: float = 0.0) -> SimpleNamespace:
     return SimpleNamespace(done=done, value=value)
 
 
-def const(value: float) -> FunctionRubric:
-    return FunctionRubric(lambda action, observation: value)
+def const(value: float, name: str | None = None) -> FunctionRubric:
+    return FunctionRubric(lambda action, observation: value, name=name)
 
 
 class Counting(Rubric):
@@ -195,3 +195,133 @@ def test_children():
     assert list(Gate(a).children()) == [a]
     assert list(Sequential(a, b).children()) == [a, b]
     assert list(DiscountedReturn(a).children()) == [a]
+
+
+# -- names -------------------------------------------------------------------------------
+
+
+def polite(action, observation) -> float:
+    return float("please" in action.message)
+
+
+def short(action, observation) -> float:
+    return float(len(action.message) < 10)
+
+
+def names(rubric: Rubric) -> list[str]:
+    return [name for name, _ in rubric.named_rubrics()]
+
+
+def test_module_docstring_example():
+    length = FunctionRubric(lambda action, o: min(len(action.message), 10) / 10, name="length")
+    reward = WeightedSum([length, FunctionRubric(polite)], weights=[0.8, 0.2])
+    assert reward(SimpleNamespace(message="hi please"), obs()) == pytest.approx(0.92)
+    assert reward.named_scores() == {"length": pytest.approx(0.9), "polite": 1.0}
+
+
+def test_a_part_in_a_list_is_named_by_its_name_its_function_or_its_position():
+    reward = WeightedSum([FunctionRubric(polite), const(1.0), const(2.0, name="bonus")])
+    assert names(reward) == ["polite", "1", "bonus"]
+    assert names(Sequential(const(1.0), FunctionRubric(short))) == ["0", "short"]
+
+
+def test_a_part_in_an_attribute_is_named_by_the_attribute():
+    assert names(Gate(FunctionRubric(polite))) == ["rubric"]
+    assert names(DiscountedReturn(const(1.0))) == ["step_rubric"]
+    assert names(Gate(FunctionRubric(polite), name="outer")) == ["rubric"]  # the root is unnamed
+    assert names(Gate(FunctionRubric(polite, name="kind"))) == ["kind"]  # its own name wins
+
+
+class Essay(Rubric):
+    """A custom rubric: its parts are found in its attributes, named after them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.format = FunctionRubric(short)
+        self.tone = WeightedSum([FunctionRubric(polite), const(0.5)])
+        self.threshold = 0.5  # not a rubric: ignored
+        self._cache = const(9.0)  # private: not a part
+
+    def forward(self, action, observation) -> float:
+        return self.format(action, observation) * self.tone(action, observation)
+
+
+def test_a_custom_rubric_names_its_attributes_and_resets_them():
+    essay = Essay()
+    assert names(essay) == ["format", "tone", "tone.polite", "tone.1"]
+    assert essay(SimpleNamespace(message="please"), obs()) == 1.5
+    assert essay.named_scores() == {"format": 1.0, "tone": 1.5, "tone.polite": 1.0, "tone.1": 0.5}
+    essay.reset()
+    assert all(part.last_score is None for _, part in essay.named_rubrics())
+
+
+def test_nested_composites_give_dotted_paths_parents_first():
+    quality = WeightedSum([FunctionRubric(polite), FunctionRubric(short)], name="quality")
+    gated = Gate(Sequential(const(1.0), const(0.5)), threshold=0.0, name="gated")
+    reward = WeightedSum([quality, gated, const(1.0)])
+    assert names(reward) == [
+        "quality",
+        "quality.polite",
+        "quality.short",
+        "gated",
+        "gated.rubric",
+        "gated.rubric.0",
+        "gated.rubric.1",
+        "2",
+    ]
+    assert dict(reward.named_rubrics())["quality.short"] is quality.rubrics[1]
+    assert names(reward.rubrics[0]) == ["polite", "short"]  # paths start at the rubric asked
+    assert [n for n, _ in quality.named_rubrics(prefix="reward")] == [
+        "reward.polite",
+        "reward.short",
+    ]
+
+
+def test_a_part_held_twice_is_listed_once():
+    shared = FunctionRubric(polite)
+    reward = WeightedSum([Gate(shared, name="strict"), Gate(shared, threshold=0.0, name="lax")])
+    assert names(reward) == ["strict", "strict.rubric", "lax"]
+
+
+def test_names_are_checked():
+    for bad in ("", "a.b", 3):
+        with pytest.raises(ValueError, match="without dots"):
+            FunctionRubric(polite, name=bad)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="two parts of WeightedSum are named 'polite'"):
+        WeightedSum([FunctionRubric(polite), FunctionRubric(polite)])
+    with pytest.raises(ValueError, match="named 'x'"):
+        Sequential(const(1.0, name="x"), const(2.0, name="x"))
+    # the fix the message suggests
+    assert names(WeightedSum([FunctionRubric(polite), FunctionRubric(polite, name="again")])) == [
+        "polite",
+        "again",
+    ]
+
+
+def test_named_scores_are_the_parts_own_scores_before_weighting():
+    reward = WeightedSum([const(1.0, name="win"), const(1.0, name="waste")], weights=[1.0, -0.1])
+    assert reward(A, obs()) == pytest.approx(0.9)
+    assert reward.named_scores() == {"win": 1.0, "waste": 1.0}
+    assert FunctionRubric(polite).named_scores() == {}  # no parts: the score is the reward
+
+
+def test_a_part_the_call_did_not_reach_has_no_score():
+    gate = Counting(1.0)
+    later = Counting(5.0)
+    reward = Sequential(gate, later)
+    assert reward(A, obs()) == 5.0
+    assert reward.named_scores() == {"0": 1.0, "1": 5.0}
+    gate.value = 0.0
+    assert reward(A, obs()) == 0.0
+    # `later` was not evaluated this time: its score from the last step is gone.
+    assert later.last_score is None
+    assert reward.named_scores() == {"0": 0.0}
+
+
+def test_scores_of_a_discounted_return_and_its_step_rubric():
+    step = FunctionRubric(lambda action, observation: observation.value, name="gain")
+    rubric = DiscountedReturn(step, gamma=0.5)
+    rubric(A, obs(value=1.0))
+    assert rubric.named_scores() == {"gain": 1.0}
+    rubric(A, obs(value=2.0, done=True))
+    assert (rubric.last_score, rubric.named_scores()) == (2.0, {"gain": 2.0})

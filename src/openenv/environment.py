@@ -12,7 +12,10 @@ belong to the base class, which owns the episode's rules in this one place:
   ends for good: no later step is run, and none pays a reward);
 * ``step`` counts ``state.step_count`` and enforces :attr:`~Environment.max_steps`:
   the step that reaches it is returned with ``done=True`` (and ``truncated`` set);
-* a step that raises (a refused action) does not count.
+* a step that raises (a refused action) does not count;
+* a step scored by a rubric with parts carries their scores, by name, in
+  ``observation.metadata["reward_components"]`` (:data:`REWARD_COMPONENTS`), written
+  last, by the base class alone (see :meth:`~Environment.apply_rubric`).
 
 Nothing here knows about HTTP or WebSockets: the server (:func:`openenv.server.create_app`)
 turns messages into these calls, one environment instance per session, and one
@@ -55,6 +58,7 @@ from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args, get_ori
 from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, create_model
 from pydantic_core import PydanticCustomError
 
+from .errors import EpisodeError, EpisodeNotStarted, EpisodeOver  # noqa: F401 (re-exported)
 from .rubrics import Rubric
 from .signatures import fields_from_signature
 from .suggest import model_keys, unknown_keys_message
@@ -70,6 +74,10 @@ Seed = Annotated[int, Strict(), Field(ge=0, le=MAX_SEED)]
 """A seed is an integer in ``[0, 2**64)``; strings, floats and booleans are refused."""
 EpisodeId = Annotated[str, Field(min_length=1, max_length=255)]
 
+REWARD_COMPONENTS = "reward_components"
+"""The observation metadata key of a step's reward components: ``{part name: score}``
+of the rubric's named parts (:meth:`openenv.rubrics.Rubric.named_scores`)."""
+
 
 def derive_seed(seed: int, *keys: object) -> int:
     """A stable 64-bit seed for a named sub-stream of ``seed``.
@@ -80,18 +88,6 @@ def derive_seed(seed: int, *keys: object) -> int:
     """
     text = ":".join([str(seed), *map(str, keys)]).encode()
     return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
-
-
-class EpisodeError(ValueError):
-    """A step the episode's rules refuse (see the module docstring)."""
-
-
-class EpisodeNotStarted(EpisodeError):
-    """``step`` before a successful ``reset``."""
-
-
-class EpisodeOver(EpisodeError):
-    """``step`` after the episode ended (``done=True``): it ends for good."""
 
 
 _TYPE_ATTRIBUTES = (
@@ -129,7 +125,7 @@ class Environment(Generic[ActT, ObsT, StateT]):
     * ``max_steps`` (also per instance, e.g. from a reset option) — the step that
       reaches it ends the episode;
     * ``rubric`` (instance attribute) — a :class:`~openenv.rubrics.Rubric` that
-      :meth:`apply_rubric` uses to compute rewards.
+      :meth:`apply_rubric` uses to compute rewards (and their named components).
 
     The public ``reset``/``step`` (and their async variants) are the base class's;
     a subclass that defines them is refused at class creation, so no environment
@@ -173,6 +169,7 @@ class Environment(Generic[ActT, ObsT, StateT]):
         self._state: StateT = self.state_type()  # type: ignore[assignment]
         self._in_episode = False
         self._episode_over = False
+        self._reward_components: dict[str, float] | None = None
 
     # -- hooks for authors -------------------------------------------------------------
 
@@ -279,6 +276,7 @@ class Environment(Generic[ActT, ObsT, StateT]):
         self.begin_episode(seed, episode_id)
 
     def _opened(self, observation: ObsT) -> ObsT:
+        _write_reward_components(observation, None)
         self._in_episode = True
         self._episode_over = bool(getattr(observation, "done", False))
         return observation
@@ -291,11 +289,16 @@ class Environment(Generic[ActT, ObsT, StateT]):
                 "the episode is over (it returned done=True); call reset to start another"
             )
         self._state.step_count += 1
+        self._reward_components = None  # apply_rubric fills it in, for this step only
 
     def _uncount_step(self) -> None:
         self._state.step_count -= 1
 
     def _stepped(self, observation: ObsT) -> ObsT:
+        # Written after _step returned, so nothing the environment put in its metadata
+        # (an echo of the agent's action included) can pose as the rubric's scores.
+        _write_reward_components(observation, self._reward_components)
+        self._reward_components = None
         if not getattr(observation, "done", False) and self.at_step_limit:
             observation.done = True
             self.truncated = True
@@ -325,9 +328,20 @@ class Environment(Generic[ActT, ObsT, StateT]):
         )
 
     def apply_rubric(self, action: ActT, observation: ObsT) -> ObsT:
-        """Set ``observation.reward`` from :attr:`rubric` (left alone when there is none)."""
+        """Set ``observation.reward`` from :attr:`rubric` (left alone when there is none).
+
+        Called in ``_step``, it also keeps the scores of the rubric's named parts
+        (:meth:`~openenv.rubrics.Rubric.named_scores`); when the step returns, the
+        base class puts them in ``observation.metadata["reward_components"]``,
+        replacing anything there. A step that applies no rubric, or one without
+        parts, has no such key::
+
+            obs = env.step(action)      # a WeightedSum of `progress_gain` and `mistakes`
+            obs.metadata["reward_components"]   # {'progress_gain': 0.15, 'mistakes': 0.0}
+        """
         if self.rubric is not None:
             observation.reward = self.rubric(action, observation)
+            self._reward_components = self.rubric.named_scores()
         return observation
 
     # -- introspection used by the server ------------------------------------------
@@ -425,6 +439,20 @@ def _type_name(value: Any) -> str:
     if isinstance(value, type):
         return f"{value.__module__}.{value.__qualname__}"
     return repr(value)
+
+
+def _write_reward_components(observation: Any, components: dict[str, float] | None) -> None:
+    """Make ``metadata["reward_components"]`` say ``components``; no key when there are none.
+
+    The key belongs to the base class: whatever else put it there is dropped.
+    """
+    metadata = getattr(observation, "metadata", None)
+    if not isinstance(metadata, dict):
+        return
+    if components:
+        observation.metadata = {**metadata, REWARD_COMPONENTS: components}
+    elif REWARD_COMPONENTS in metadata:
+        observation.metadata = {k: v for k, v in metadata.items() if k != REWARD_COMPONENTS}
 
 
 def _is_async(fn: Any) -> bool:

@@ -17,14 +17,11 @@ import reprlib
 from typing import Literal
 
 from openenv.text import extract_answer
+from openenv.text_games import InvalidGuess  # one for every text game; re-exported here
 
 Hint = Literal["higher", "lower", "correct"]
 _INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
 MAX_DIGITS = 30
-
-
-class InvalidGuess(ValueError):
-    """The message holds no usable number; the text says why (it is shown to the agent)."""
 
 
 def read_number(message: str) -> int:

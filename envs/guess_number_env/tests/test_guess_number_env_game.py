@@ -245,3 +245,25 @@ def test_huge_messages_get_short_errors():
     for message in ("9" * 1_000_000, "[" + "x" * 999_000 + "]"):
         obs = env.step(GuessNumberAction(message=message))
         assert obs.invalid and len(obs.prompt) < 1000
+
+
+def test_reward_components_name_the_shaped_parts():
+    env = GuessNumberEnvironment()
+    assert "reward_components" not in env.reset(secret=37).metadata
+    miss = env.step(GuessNumberAction(message="[50]"))
+    wasted = env.step(GuessNumberAction(message="[60]"))
+    win = env.step(GuessNumberAction(message="[37]"))
+    assert miss.metadata["reward_components"] == {"win_score": 0.0, "wasted_step": 0.0}
+    assert wasted.metadata["reward_components"] == {"win_score": 0.0, "wasted_step": 1.0}
+    assert win.metadata["reward_components"] == {
+        "win_score": pytest.approx(0.8),
+        "wasted_step": 0.0,
+    }
+    env.reset(secret=37, reward_mode="sparse")
+    assert env.step(GuessNumberAction(message="[37]")).metadata == {}
+
+
+def test_invalid_guess_is_the_one_of_every_text_game():
+    from openenv.text_games import InvalidGuess as Shared
+
+    assert InvalidGuess is Shared

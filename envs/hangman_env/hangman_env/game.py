@@ -18,13 +18,10 @@ from functools import cache
 from importlib.resources import files
 
 from openenv.text import extract_answer
+from openenv.text_games import InvalidGuess  # one for every text game; re-exported here
 
 HIDDEN = "_"
 """How ``mask`` shows a letter not guessed yet."""
-
-
-class InvalidGuess(ValueError):
-    """The message holds no usable guess; the text says why (it is shown to the agent)."""
 
 
 class RepeatedGuess(InvalidGuess):

@@ -263,3 +263,26 @@ def test_huge_messages_get_short_errors():
     for message in ("r" * 1_000_000, "[" + "7" * 999_000 + "]"):
         obs = env.step(HangmanAction(message=message))
         assert obs.invalid and len(obs.prompt) < 1000
+
+
+def test_reward_components_name_the_shaped_parts():
+    env = HangmanEnvironment()
+    assert "reward_components" not in env.reset(word="rabbit").metadata
+    hit = env.step(HangmanAction(message="[b]"))
+    again = env.step(HangmanAction(message="[b]"))
+    assert hit.metadata["reward_components"] == {
+        "progress_gain": pytest.approx(0.5 * 2 / 6),
+        "invalid": 0.0,
+    }
+    assert again.metadata["reward_components"] == {"progress_gain": 0.0, "invalid": 1.0}
+    assert again.reward == pytest.approx(-0.1)
+    env.reset(word="rabbit", reward_mode="sparse")
+    assert env.step(HangmanAction(message="[b]")).metadata == {}
+
+
+def test_invalid_guess_is_the_one_of_every_text_game():
+    from hangman_env.game import RepeatedGuess
+
+    from openenv.text_games import InvalidGuess as Shared
+
+    assert InvalidGuess is Shared and issubclass(RepeatedGuess, Shared)

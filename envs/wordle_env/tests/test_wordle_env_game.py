@@ -300,3 +300,23 @@ def test_huge_messages_get_short_errors():
     assert obs.invalid and "has 1000000 letters" in obs.error and len(obs.prompt) < 1000
     obs = env.step(WordleAction(message="thinking... " * 50_000 + "so [slate]"))
     assert obs.solved
+
+
+def test_reward_components_name_the_shaped_parts():
+    env = WordleEnvironment()
+    assert "reward_components" not in env.reset(word="slate").metadata
+    good = env.step(WordleAction(message="[crane]"))
+    bad = env.step(WordleAction(message="no idea"))
+    assert good.metadata["reward_components"] == {"progress_gain": 0.3, "mistakes": 0.0}
+    assert bad.metadata["reward_components"] == {"progress_gain": 0.0, "mistakes": 1.0}
+    for obs in (good, bad):
+        parts = obs.metadata["reward_components"]
+        assert obs.reward == pytest.approx(parts["progress_gain"] - 0.1 * parts["mistakes"])
+    env.reset(word="slate", reward_mode="sparse")  # one rubric, no parts: no components
+    assert env.step(WordleAction(message="[slate]")).metadata == {}
+
+
+def test_invalid_guess_is_the_one_of_every_text_game():
+    from openenv.text_games import InvalidGuess as Shared
+
+    assert InvalidGuess is Shared and issubclass(InvalidGuess, ValueError)

@@ -81,3 +81,11 @@ async def test_async_client_and_rules_tool(base_url):
             await env.step(WordleAction(message="[crane]"))
         assert over.value.code == "EPISODE_OVER"
         assert (await env.state()).step_count == 1
+
+
+def test_reward_components_travel_with_each_step(base_url):
+    with WordleEnv(base_url=base_url) as env:
+        assert "reward_components" not in env.reset(word="slate").metadata
+        result = env.step(WordleAction(message="[crane]"))
+        assert result.metadata["reward_components"] == {"progress_gain": 0.3, "mistakes": 0.0}
+        assert result.observation.metadata == result.metadata

@@ -17,16 +17,13 @@ from functools import cache
 from importlib.resources import files
 
 from openenv.text import extract_answer
+from openenv.text_games import InvalidGuess  # one for every text game; re-exported here
 
 WORD_LENGTH = 5
 GREEN, YELLOW, GRAY = "G", "Y", "X"
 """Feedback letters: right letter in the right spot, in the word elsewhere, not in the word."""
 
 _MEANING = {GREEN: "right spot", YELLOW: "wrong spot", GRAY: "not in the word"}
-
-
-class InvalidGuess(ValueError):
-    """The message holds no usable guess; the text says why (it is shown to the agent)."""
 
 
 def _word_list(name: str) -> tuple[str, ...]:

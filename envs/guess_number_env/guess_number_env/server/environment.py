@@ -31,11 +31,12 @@ Reward (``reward_mode``, a reset option):
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from openenv import Environment, FunctionRubric, WeightedSum, tool
+from openenv import FunctionRubric, WeightedSum
+from openenv.text_games import RewardMode, TextGame
 
 from ..game import InvalidGuess, hint, read_number, win_reward
 from ..models import GuessNumberAction, GuessNumberObservation, GuessNumberState
@@ -70,15 +71,19 @@ def wasted_step(action: GuessNumberAction, observation: GuessNumberObservation) 
 
 
 def shaped_rubric() -> WeightedSum:
-    """``win_score - 0.1 * (invalid or wasted)``."""
+    """``win_score - 0.1 * (invalid or wasted)``; its parts are named ``win_score`` and
+    ``wasted_step`` in ``metadata["reward_components"]``."""
     return WeightedSum(
         [FunctionRubric(win_score), FunctionRubric(wasted_step)], weights=[1.0, -WASTE_PENALTY]
     )
 
 
-class GuessNumberEnvironment(
-    Environment[GuessNumberAction, GuessNumberObservation, GuessNumberState]
-):
+def sparse_rubric() -> FunctionRubric:
+    """``win_score`` alone."""
+    return FunctionRubric(win_score)
+
+
+class GuessNumberEnvironment(TextGame[GuessNumberAction, GuessNumberObservation, GuessNumberState]):
     """Guess the number from free text. See the module docstring.
 
     Example::
@@ -89,7 +94,9 @@ class GuessNumberEnvironment(
         obs.hint, obs.lower_bound, obs.upper_bound    # 'lower', 1, 49
     """
 
-    runs_inline = True  # never blocks: run on the server's event loop, no thread hop
+    rules_template = RULES
+    invalid_cost = "That used no guess"
+    reward_modes = {"shaped": shaped_rubric, "sparse": sparse_rubric}
 
     def __init__(self) -> None:
         super().__init__()
@@ -105,105 +112,80 @@ class GuessNumberEnvironment(
         max_guesses: Annotated[int, Field(ge=1, le=100)] = 10,
         secret: Bounded | None = None,
         max_invalid: Annotated[int, Field(ge=1, le=100)] = 5,
-        reward_mode: Literal["shaped", "sparse"] = "shaped",
+        reward_mode: RewardMode = "shaped",
     ) -> GuessNumberObservation:
         """Start a game: ``secret`` if given, else one drawn by the seed from ``low..high``."""
         if not -BOUND <= low < high <= BOUND:
             raise ValueError(f"need low < high within ±{BOUND}, got low={low}, high={high}")
         if secret is not None and not low <= secret <= high:
             raise ValueError(f"secret {secret} is outside {low}..{high}")
-        self.rubric = shaped_rubric() if reward_mode == "shaped" else FunctionRubric(win_score)
         self.secret = secret if secret is not None else self.rng.randint(low, high)
         self.lower_bound, self.upper_bound = low, high
         state = self.state
         state.low, state.high = low, high
         state.max_guesses = max_guesses
-        state.max_invalid = max_invalid
-        state.reward_mode = reward_mode
-        return self._observe(prompt=self.rules())
+        return self.start_game(max_invalid=max_invalid, reward_mode=reward_mode)
 
-    def _step(
-        self, action: GuessNumberAction, timeout_s: float | None = None
-    ) -> GuessNumberObservation:
-        state = self.state
-        try:
-            guess = read_number(action.message)
-            if not state.low <= guess <= state.high:
-                raise InvalidGuess(f"{guess} is outside {state.low}..{state.high}")
-        except InvalidGuess as exc:
-            state.invalid_count += 1
-            state.game_over = state.invalid_count >= state.max_invalid
-            return self.apply_rubric(action, self._observe(error=str(exc), invalid=True))
+    def parse(self, message: str) -> int:
+        guess = read_number(message)
+        if not self.state.low <= guess <= self.state.high:
+            raise InvalidGuess(f"{guess} is outside {self.state.low}..{self.state.high}")
+        return guess
 
+    def play(self, guess: int) -> dict[str, Any]:
         wasted = not self.lower_bound <= guess <= self.upper_bound
         answer = hint(guess, self.secret)
-        state.guesses.append(guess)
+        self.state.guesses.append(guess)
         if answer == "higher":
             self.lower_bound = max(self.lower_bound, guess + 1)
         elif answer == "lower":
             self.upper_bound = min(self.upper_bound, guess - 1)
         else:
             self.lower_bound = self.upper_bound = guess
-        state.won = answer == "correct"
-        state.game_over = state.won or len(state.guesses) >= state.max_guesses
-        obs = self._observe(guess=guess, hint=answer, wasted=wasted)
-        return self.apply_rubric(action, obs)
+        self.state.won = answer == "correct"
+        return {"guess": guess, "hint": answer, "wasted": wasted}
 
-    @tool
-    def rules(self) -> str:
-        """The rules of this game, as the first observation's prompt states them."""
+    def finished(self) -> bool:
+        return self.state.won or len(self.state.guesses) >= self.state.max_guesses
+
+    def rules_values(self) -> dict[str, Any]:
         state = self.state
-        return RULES.format(
-            low=state.low,
-            high=state.high,
-            max_guesses=state.max_guesses,
-            max_invalid=state.max_invalid,
-            example=(state.low + state.high) // 2,
-        )
+        return {
+            "low": state.low,
+            "high": state.high,
+            "max_guesses": state.max_guesses,
+            "example": (state.low + state.high) // 2,
+        }
 
-    # -- helpers ---------------------------------------------------------------------------
-
-    def _observe(self, prompt: str | None = None, **fields: Any) -> GuessNumberObservation:
+    def board(self) -> dict[str, Any]:
         state = self.state
-        history = [f"{g} {hint(g, self.secret)}" for g in state.guesses]
-        obs = GuessNumberObservation(
-            low=state.low,
-            high=state.high,
-            lower_bound=self.lower_bound,
-            upper_bound=self.upper_bound,
-            remaining=max(self.upper_bound - self.lower_bound + 1, 0),
-            history=history,
-            guesses_used=len(state.guesses),
-            guesses_left=state.max_guesses - len(state.guesses),
-            max_guesses=state.max_guesses,
-            invalid_left=state.max_invalid - state.invalid_count,
-            won=state.won,
-            done=state.game_over,
-            secret=self.secret if state.game_over else None,
-            **fields,
-        )
-        obs.prompt = prompt if prompt is not None else self._describe(obs)
-        return obs
+        return {
+            "low": state.low,
+            "high": state.high,
+            "lower_bound": self.lower_bound,
+            "upper_bound": self.upper_bound,
+            "remaining": max(self.upper_bound - self.lower_bound + 1, 0),
+            "history": [f"{g} {hint(g, self.secret)}" for g in state.guesses],
+            "guesses_used": len(state.guesses),
+            "guesses_left": state.max_guesses - len(state.guesses),
+            "max_guesses": state.max_guesses,
+            "won": state.won,
+            "secret": self.secret if state.game_over else None,
+        }
 
-    def _describe(self, obs: GuessNumberObservation) -> str:
-        """The observation in words, for an LLM."""
+    def describe_move(self, obs: GuessNumberObservation) -> list[str]:
+        said = {
+            "higher": f"My number is higher than {obs.guess}",
+            "lower": f"My number is lower than {obs.guess}",
+            "correct": "That is my number",
+        }[obs.hint]
+        lines = [f"Guess {obs.guesses_used} of {obs.max_guesses}: {obs.guess}. {said}."]
+        if obs.wasted:
+            lines.append("(The earlier hints had already ruled that number out.)")
+        return lines
+
+    def describe_board(self, obs: GuessNumberObservation) -> list[str]:
         lines: list[str] = []
-        if obs.error:
-            lines.append(f"Invalid guess: {obs.error}.")
-            if not obs.done:
-                lines.append(
-                    f"That used no guess; {obs.invalid_left} more invalid "
-                    f"{'guess ends' if obs.invalid_left == 1 else 'guesses end'} the game."
-                )
-        else:
-            said = {
-                "higher": f"My number is higher than {obs.guess}",
-                "lower": f"My number is lower than {obs.guess}",
-                "correct": "That is my number",
-            }[obs.hint]
-            lines.append(f"Guess {obs.guesses_used} of {obs.max_guesses}: {obs.guess}. {said}.")
-            if obs.wasted:
-                lines.append("(The earlier hints had already ruled that number out.)")
         if obs.history:
             lines.append(f"So far: {', '.join(obs.history)}")
         if obs.won:
@@ -217,4 +199,4 @@ class GuessNumberEnvironment(
                 f"{'guess' if obs.guesses_left == 1 else 'guesses'} left. "
                 "Reply with your next guess in square brackets."
             )
-        return "\n".join(lines)
+        return lines

@@ -29,11 +29,12 @@ Reward (``reward_mode``, a reset option):
 from __future__ import annotations
 
 import reprlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from openenv import Environment, FunctionRubric, WeightedSum, tool
+from openenv import FunctionRubric, WeightedSum
+from openenv.text_games import RewardMode, TextGame
 
 from ..game import HIDDEN, InvalidGuess, RepeatedGuess, mask, read_guess, words
 from ..models import HangmanAction, HangmanObservation, HangmanState
@@ -51,23 +52,35 @@ RULES = (
 )
 
 
+def progress_gain(action: HangmanAction, observation: HangmanObservation) -> float:
+    """The shaped reward's main part: how much ``progress`` this step added."""
+    return observation.progress_gain
+
+
+def invalid(action: HangmanAction, observation: HangmanObservation) -> float:
+    """1 for an invalid message, else 0 (weighted -0.1 when shaped)."""
+    return float(observation.invalid)
+
+
+def won(action: HangmanAction, observation: HangmanObservation) -> float:
+    """The sparse reward: 1.0 on the step that wins."""
+    return 1.0 if observation.won else 0.0
+
+
 def shaped_rubric() -> WeightedSum:
-    """``progress_gain - 0.1 * invalid``."""
+    """``progress_gain - 0.1 * invalid``; its parts are named ``progress_gain`` and
+    ``invalid`` in ``metadata["reward_components"]``."""
     return WeightedSum(
-        [
-            FunctionRubric(lambda action, obs: obs.progress_gain),
-            FunctionRubric(lambda action, obs: float(obs.invalid)),
-        ],
-        weights=[1.0, -INVALID_PENALTY],
+        [FunctionRubric(progress_gain), FunctionRubric(invalid)], weights=[1.0, -INVALID_PENALTY]
     )
 
 
 def sparse_rubric() -> FunctionRubric:
     """1.0 on the step that wins."""
-    return FunctionRubric(lambda action, obs: 1.0 if obs.won else 0.0)
+    return FunctionRubric(won)
 
 
-class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanState]):
+class HangmanEnvironment(TextGame[HangmanAction, HangmanObservation, HangmanState]):
     """Hangman from free text. See the module docstring.
 
     Example::
@@ -78,7 +91,9 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
         obs.pattern, obs.revealed, obs.lives_left    # '__bb__', 2, 6
     """
 
-    runs_inline = True  # never blocks: run on the server's event loop, no thread hop
+    rules_template = RULES
+    invalid_cost = "That cost no life"
+    reward_modes = {"shaped": shaped_rubric, "sparse": sparse_rubric}
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,33 +107,37 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
         word: Annotated[str, Field(pattern=r"^[A-Za-z]{2,30}$")] | None = None,
         lives: Annotated[int, Field(ge=1, le=26)] = 6,
         max_invalid: Annotated[int, Field(ge=1, le=100)] = 5,
-        reward_mode: Literal["shaped", "sparse"] = "shaped",
+        reward_mode: RewardMode = "shaped",
     ) -> HangmanObservation:
         """Start a game: ``word`` if given (2 to 30 letters), else one picked by the seed.
 
         (The options are checked against this signature before the call.)
         """
-        self.rubric = shaped_rubric() if reward_mode == "shaped" else sparse_rubric()
         self.word = word.lower() if word else self.rng.choice(words())
         self.progress = 0.0
-        state = self.state
-        state.lives_left = state.max_lives = lives
-        state.max_invalid = max_invalid
-        state.reward_mode = reward_mode
-        return self._observe(prompt=self.rules())
+        self.state.lives_left = self.state.max_lives = lives
+        return self.start_game(max_invalid=max_invalid, reward_mode=reward_mode)
 
-    def _step(self, action: HangmanAction, timeout_s: float | None = None) -> HangmanObservation:
-        state = self.state
-        try:
-            guess = read_guess(action.message)
-            self._check(guess)
-        except InvalidGuess as exc:
-            state.invalid_count += 1
-            state.game_over = state.invalid_count >= state.max_invalid
-            repeated = isinstance(exc, RepeatedGuess)
-            obs = self._observe(error=str(exc), invalid=True, repeated=repeated)
-            return self.apply_rubric(action, obs)
+    def parse(self, message: str) -> str:
+        """A letter or word that can count: not tried before, and a word of the right length."""
+        guess = read_guess(message)
+        if len(guess) == 1:
+            if guess in self.state.guessed_letters:
+                raise RepeatedGuess(f"the letter {guess.upper()} was tried before")
+        elif len(guess) != len(self.word):
+            raise InvalidGuess(
+                f"{reprlib.repr(guess.upper())} has {len(guess)} letters; "
+                f"the word has {len(self.word)}"
+            )
+        elif guess in self.state.wrong_words:
+            raise RepeatedGuess(f"the word {guess.upper()} was tried before")
+        return guess
 
+    def invalid_fields(self, error: InvalidGuess) -> dict[str, Any]:
+        return {"repeated": isinstance(error, RepeatedGuess)}
+
+    def play(self, guess: str) -> dict[str, Any]:
+        state = self.state
         shown_before = self._shown()
         if len(guess) == 1:
             state.guessed_letters = sorted({*state.guessed_letters, guess})
@@ -131,98 +150,55 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
             state.lives_left -= 1
         shown = len(self.word) if correct and len(guess) > 1 else self._shown()
         state.won = shown == len(self.word)
-        state.game_over = state.won or state.lives_left == 0
         before = self.progress
         self.progress = 1.0 if state.won else PARTIAL_WEIGHT * shown / len(self.word)
-        obs = self._observe(
-            guess=guess,
-            kind="letter" if len(guess) == 1 else "word",
-            correct=correct,
-            revealed=shown - shown_before,
-            progress_gain=self.progress - before,
-        )
-        return self.apply_rubric(action, obs)
+        return {
+            "guess": guess,
+            "kind": "letter" if len(guess) == 1 else "word",
+            "correct": correct,
+            "revealed": shown - shown_before,
+            "progress_gain": self.progress - before,
+        }
 
-    @tool
-    def rules(self) -> str:
-        """The rules of this game, as the first observation's prompt states them."""
-        state = self.state
+    def finished(self) -> bool:
+        return self.state.won or self.state.lives_left == 0
+
+    def rules_values(self) -> dict[str, Any]:
         blank = " ".join(mask(self.word, ()))
         word = f" ({len(self.word)} letters).\nWord: {blank}" if self.word else "."
-        return RULES.format(
-            word=word,
-            lives=state.max_lives,
-            max_invalid=state.max_invalid,
-        )
+        return {"word": word, "lives": self.state.max_lives}
 
-    # -- helpers ---------------------------------------------------------------------------
-
-    def _check(self, guess: str) -> None:
-        """:class:`InvalidGuess` for a guess that cannot count (see the module docstring)."""
-        if len(guess) == 1:
-            if guess in self.state.guessed_letters:
-                raise RepeatedGuess(f"the letter {guess.upper()} was tried before")
-        elif len(guess) != len(self.word):
-            raise InvalidGuess(
-                f"{reprlib.repr(guess.upper())} has {len(guess)} letters; "
-                f"the word has {len(self.word)}"
-            )
-        elif guess in self.state.wrong_words:
-            raise RepeatedGuess(f"the word {guess.upper()} was tried before")
-
-    def _shown(self) -> int:
-        """How many of the word's letters are shown."""
-        return sum(c != HIDDEN for c in self._pattern())
-
-    def _pattern(self) -> str:
-        if self.state.won:
-            return self.word
-        return mask(self.word, self.state.guessed_letters)
-
-    def _observe(self, prompt: str | None = None, **fields: Any) -> HangmanObservation:
+    def board(self) -> dict[str, Any]:
         state = self.state
-        obs = HangmanObservation(
-            pattern=self._pattern(),
-            guessed_letters=list(state.guessed_letters),
-            wrong_letters=[c for c in state.guessed_letters if c not in self.word],
-            wrong_words=list(state.wrong_words),
-            lives_left=state.lives_left,
-            max_lives=state.max_lives,
-            invalid_left=state.max_invalid - state.invalid_count,
-            won=state.won,
-            progress=self.progress,
-            done=state.game_over,
-            word=self.word if state.game_over else None,
-            **fields,
-        )
-        obs.prompt = prompt if prompt is not None else self._describe(obs)
-        return obs
+        return {
+            "pattern": self._pattern(),
+            "guessed_letters": list(state.guessed_letters),
+            "wrong_letters": [c for c in state.guessed_letters if c not in self.word],
+            "wrong_words": list(state.wrong_words),
+            "lives_left": state.lives_left,
+            "max_lives": state.max_lives,
+            "won": state.won,
+            "progress": self.progress,
+            "word": self.word if state.game_over else None,
+        }
 
-    def _describe(self, obs: HangmanObservation) -> str:
-        """The observation in words, for an LLM."""
-        lines: list[str] = []
-        if obs.error:
-            lines.append(f"Invalid guess: {obs.error}.")
-            if not obs.done:
-                lines.append(
-                    f"That cost no life; {obs.invalid_left} more invalid "
-                    f"{'guess ends' if obs.invalid_left == 1 else 'guesses end'} the game."
-                )
-        elif obs.kind == "letter":
+    def describe_move(self, obs: HangmanObservation) -> list[str]:
+        if obs.kind == "letter":
             verdict = f"yes, {obs.revealed} of them" if obs.revealed > 1 else "yes"
-            lines.append(
-                f"You guessed {obs.guess.upper()}: {verdict if obs.correct else 'not in the word'}."
-            )
+            said = verdict if obs.correct else "not in the word"
         else:
-            lines.append(
-                f"You guessed {obs.guess.upper()}: {'right' if obs.correct else 'not the word'}."
-            )
-        lines.append(f"Word: {' '.join(obs.pattern.upper())}")
-        lines.append(f"Tried letters: {' '.join(obs.guessed_letters).upper() or '-'}")
+            said = "right" if obs.correct else "not the word"
+        return [f"You guessed {obs.guess.upper()}: {said}."]
+
+    def describe_board(self, obs: HangmanObservation) -> list[str]:
         wrong = " ".join(obs.wrong_letters).upper() or "-"
         if obs.wrong_words:
             wrong += f"  (wrong words: {', '.join(obs.wrong_words).upper()})"
-        lines.append(f"Wrong: {wrong}")
+        lines = [
+            f"Word: {' '.join(obs.pattern.upper())}",
+            f"Tried letters: {' '.join(obs.guessed_letters).upper() or '-'}",
+            f"Wrong: {wrong}",
+        ]
         if obs.won:
             lines.append(f"You won with {obs.lives_left} of {obs.max_lives} lives left!")
         elif obs.done:
@@ -232,4 +208,15 @@ class HangmanEnvironment(Environment[HangmanAction, HangmanObservation, HangmanS
                 f"Lives left: {obs.lives_left} of {obs.max_lives}. "
                 "Reply with a letter or the word in square brackets."
             )
-        return "\n".join(lines)
+        return lines
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _shown(self) -> int:
+        """How many of the word's letters are shown."""
+        return sum(c != HIDDEN for c in self._pattern())
+
+    def _pattern(self) -> str:
+        if self.state.won:
+            return self.word
+        return mask(self.word, self.state.guessed_letters)

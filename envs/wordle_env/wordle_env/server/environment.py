@@ -34,18 +34,18 @@ observation fields, so a trainer can build its own reward from them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import Field
 
-from openenv import Environment, FunctionRubric, WeightedSum, tool
+from openenv import FunctionRubric, WeightedSum
+from openenv.text_games import RewardMode, TextGame
 
 from ..game import (
     GRAY,
     GREEN,
     WORD_LENGTH,
     YELLOW,
-    InvalidGuess,
     answers,
     describe_feedback,
     guesses,
@@ -85,13 +85,19 @@ def solved(action: WordleAction, observation: WordleObservation) -> float:
 
 
 def shaped_rubric() -> WeightedSum:
-    """``progress_gain - 0.1 * (invalid or repeated)``."""
+    """``progress_gain - 0.1 * (invalid or repeated)``; its parts are named
+    ``progress_gain`` and ``mistakes`` in ``metadata["reward_components"]``."""
     return WeightedSum(
         [FunctionRubric(progress_gain), FunctionRubric(mistakes)], weights=[1.0, -MISTAKE_PENALTY]
     )
 
 
-class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState]):
+def sparse_rubric() -> FunctionRubric:
+    """1.0 on the step that solves it."""
+    return FunctionRubric(solved)
+
+
+class WordleEnvironment(TextGame[WordleAction, WordleObservation, WordleState]):
     """Wordle from free text; dense reward signals beside the reward. See the module docstring.
 
     Example::
@@ -102,7 +108,9 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
         obs.feedback, obs.absent_letters       # 'XXGXG', ['c', 'n', 'r']
     """
 
-    runs_inline = True  # never blocks: run on the server's event loop, no thread hop
+    rules_template = RULES
+    invalid_cost = "That did not use a try"
+    reward_modes = {"shaped": shaped_rubric, "sparse": sparse_rubric}
 
     def __init__(self) -> None:
         super().__init__()
@@ -118,39 +126,31 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
         word: Annotated[str, Field(pattern=r"^[A-Za-z]{5}$")] | None = None,
         max_tries: Annotated[int, Field(ge=1, le=20)] = 6,
         max_invalid: Annotated[int, Field(ge=1, le=100)] = 5,
-        reward_mode: Literal["shaped", "sparse"] = "shaped",
+        reward_mode: RewardMode = "shaped",
     ) -> WordleObservation:
         """Start a game: ``word`` if given, else one picked by the seed.
 
         Any five letters may be the ``word``; it is then a valid guess too. (The options
         are checked against this signature before the call.)
         """
-        self.rubric = shaped_rubric() if reward_mode == "shaped" else FunctionRubric(solved)
         self.answer = word.lower() if word else self.rng.choice(answers())
         self.allowed = guesses() | {self.answer}
         self.state.max_tries = max_tries
-        self.state.max_invalid = max_invalid
-        self.state.reward_mode = reward_mode
         self.feedbacks = []
         self.progress = 0.0
-        return self._observe(prompt=self.rules())
+        return self.start_game(max_invalid=max_invalid, reward_mode=reward_mode)
 
-    def _step(self, action: WordleAction, timeout_s: float | None = None) -> WordleObservation:
+    def parse(self, message: str) -> str:
+        return read_guess(message, self.allowed)
+
+    def play(self, guess: str) -> dict[str, Any]:
         state = self.state
-        try:
-            guess = read_guess(action.message, self.allowed)
-        except InvalidGuess as exc:
-            state.invalid_count += 1
-            state.game_over = state.invalid_count >= state.max_invalid
-            return self.apply_rubric(action, self._observe(error=str(exc), invalid=True))
-
         known_before = self._known()
         repeated = guess in state.guesses
         feedback = score_guess(guess, self.answer)
         state.guesses.append(guess)
         self.feedbacks.append(feedback)
         state.solved = guess == self.answer
-        state.game_over = state.solved or len(state.guesses) >= state.max_tries
         greens_after, letters_after = self._known()
         before = self.progress
         self.progress = (
@@ -158,78 +158,55 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
             if state.solved
             else round(GREEN_WEIGHT * len(greens_after) + LETTER_WEIGHT * len(letters_after), 4)
         )
-        obs = self._observe(
-            guess=guess,
-            feedback=feedback,
-            feedback_line=describe_feedback(guess, feedback),
-            greens=feedback.count(GREEN),
-            yellows=feedback.count(YELLOW),
-            new_greens=len(greens_after - known_before[0]),
-            new_letters=len(letters_after - known_before[1]),
-            repeated=repeated,
-            solved=state.solved,
-            progress_gain=round(self.progress - before, 4),
-        )
-        return self.apply_rubric(action, obs)
+        return {
+            "guess": guess,
+            "feedback": feedback,
+            "feedback_line": describe_feedback(guess, feedback),
+            "greens": feedback.count(GREEN),
+            "yellows": feedback.count(YELLOW),
+            "new_greens": len(greens_after - known_before[0]),
+            "new_letters": len(letters_after - known_before[1]),
+            "repeated": repeated,
+            "solved": state.solved,
+            "progress_gain": round(self.progress - before, 4),
+        }
 
-    @tool
-    def rules(self) -> str:
-        """The rules of this game, as the first observation's prompt states them."""
-        return RULES.format(max_tries=self.state.max_tries, max_invalid=self.state.max_invalid)
+    def finished(self) -> bool:
+        return self.state.solved or len(self.state.guesses) >= self.state.max_tries
 
-    # -- helpers ---------------------------------------------------------------------------
+    def rules_values(self) -> dict[str, Any]:
+        return {"max_tries": self.state.max_tries}
 
-    def _known(self) -> tuple[set[int], set[str]]:
-        """Spots known green, and letters known to be in the word, from the guesses so far."""
-        spots: set[int] = set()
-        letters: set[str] = set()
-        for guess, feedback in zip(self.state.guesses, self.feedbacks, strict=True):
-            for i, (letter, mark) in enumerate(zip(guess, feedback, strict=True)):
-                if mark == GREEN:
-                    spots.add(i)
-                if mark != GRAY:
-                    letters.add(letter)
-        return spots, letters
-
-    def _observe(self, prompt: str | None = None, **fields: Any) -> WordleObservation:
+    def board(self) -> dict[str, Any]:
         state = self.state
         spots, present = self._known()
         tried = {letter for guess in state.guesses for letter in guess}
-        absent = sorted(tried - set(self.answer))
         pattern = "".join(self.answer[i] if i in spots else "_" for i in range(WORD_LENGTH))
-        board = [f"{g.upper()} {f}" for g, f in zip(state.guesses, self.feedbacks, strict=True)]
-        obs = WordleObservation(
-            board=board,
-            pattern=pattern,
-            present_letters=sorted(present),
-            absent_letters=absent,
-            tries_used=len(state.guesses),
-            tries_left=state.max_tries - len(state.guesses),
-            max_tries=state.max_tries,
-            invalid_left=state.max_invalid - state.invalid_count,
-            progress=self.progress,
-            done=state.game_over,
-            answer=self.answer if state.game_over else None,
-            **fields,
-        )
-        obs.prompt = prompt if prompt is not None else self._describe(obs)
-        return obs
+        return {
+            "board": [
+                f"{g.upper()} {f}" for g, f in zip(state.guesses, self.feedbacks, strict=True)
+            ],
+            "pattern": pattern,
+            "present_letters": sorted(present),
+            "absent_letters": sorted(tried - set(self.answer)),
+            "tries_used": len(state.guesses),
+            "tries_left": state.max_tries - len(state.guesses),
+            "max_tries": state.max_tries,
+            "progress": self.progress,
+            "answer": self.answer if state.game_over else None,
+        }
 
-    def _describe(self, obs: WordleObservation) -> str:
-        """The observation in words, for an LLM."""
+    def describe_move(self, obs: WordleObservation) -> list[str]:
+        lines = [
+            f"Guess {obs.tries_used} of {obs.max_tries}: {obs.guess.upper()}",
+            f"Feedback: {' '.join(obs.feedback)}  ({obs.feedback_line})",
+        ]
+        if obs.repeated:
+            lines.append("You had guessed that word before.")
+        return lines
+
+    def describe_board(self, obs: WordleObservation) -> list[str]:
         lines: list[str] = []
-        if obs.error:
-            lines.append(f"Invalid guess: {obs.error}.")
-            if not obs.done:
-                lines.append(
-                    f"That did not use a try; {obs.invalid_left} more invalid "
-                    f"{'guess ends' if obs.invalid_left == 1 else 'guesses end'} the game."
-                )
-        else:
-            lines.append(f"Guess {obs.tries_used} of {obs.max_tries}: {obs.guess.upper()}")
-            lines.append(f"Feedback: {' '.join(obs.feedback)}  ({obs.feedback_line})")
-            if obs.repeated:
-                lines.append("You had guessed that word before.")
         if obs.board:
             lines.append("Board:")
             lines += [f"  {i}. {row}" for i, row in enumerate(obs.board, 1)]
@@ -245,4 +222,18 @@ class WordleEnvironment(Environment[WordleAction, WordleObservation, WordleState
             lines.append(
                 f"{obs.tries_left} {tries} left. Reply with your next guess in square brackets."
             )
-        return "\n".join(lines)
+        return lines
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _known(self) -> tuple[set[int], set[str]]:
+        """Spots known green, and letters known to be in the word, from the guesses so far."""
+        spots: set[int] = set()
+        letters: set[str] = set()
+        for guess, feedback in zip(self.state.guesses, self.feedbacks, strict=True):
+            for i, (letter, mark) in enumerate(zip(guess, feedback, strict=True)):
+                if mark == GREEN:
+                    spots.add(i)
+                if mark != GRAY:
+                    letters.add(letter)
+        return spots, letters
