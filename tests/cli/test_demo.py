@@ -9,9 +9,10 @@ import re
 from pathlib import Path
 
 import pytest
+from echo_env.agents import echo_message
 
-from openenv.cli.demo import SCENARIOS, percentile
-from openenv.cli.scenarios import echo_message
+from openenv.cli.demo import percentile
+from openenv.cli.scenarios import scenarios
 from openenv.environment import derive_seed
 from tests.cli.helpers import assert_one_line_error, invoke, run
 
@@ -87,11 +88,11 @@ def test_sandboxed_scenario_is_skipped_where_sandboxes_cannot_run(
     result = invoke("demo", "-n", "1", "--json", str(summary_file))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert "skipped echo (sandboxed): isolation 'sandbox' needs bubblewrap" in result.stdout
-    unsandboxed = [s for s in SCENARIOS.values() if s.isolation == "none"]
+    unsandboxed = [s for s in scenarios().values() if s.isolation == "none"]
     ran = f"{len(unsandboxed)}/{len(unsandboxed)} episodes"
     assert f"OK {ran}" in result.stdout
     summary = json.loads(summary_file.read_text())
-    sandboxed = [s.name for s in SCENARIOS.values() if s.isolation == "sandbox"]
+    sandboxed = [s.name for s in scenarios().values() if s.isolation == "sandbox"]
     assert summary["ok"] is True and summary["skipped"] == sandboxed
 
     # Asked for by name, it must run: the reason becomes the error.
@@ -120,7 +121,7 @@ def test_same_seed_same_rewards_other_seed_other_rewards(tmp_path: Path) -> None
 def test_demo_runs_with_no_arguments_as_a_command() -> None:
     result = run("demo", timeout=840)  # every scenario, 20 episodes each: ~40 s when idle
     assert result.returncode == 0, result.stdout + result.stderr
-    count = len(SCENARIOS)
+    count = len(scenarios())
     assert re.search(
         rf"OK {20 * count}/{20 * count} episodes, \d+ steps on {count} scenarios", (result.stdout)
     ), result.stdout
@@ -147,7 +148,8 @@ def test_a_failing_scenario_fails_the_demo(monkeypatch: pytest.MonkeyPatch) -> N
     def broken(client: object, seed: int, episode: object) -> None:
         raise RuntimeError("policy crashed")
 
-    monkeypatch.setitem(SCENARIOS, "echo", dataclasses.replace(SCENARIOS["echo"], play=broken))
+    echo = dataclasses.replace(scenarios()["echo"], play=broken)
+    monkeypatch.setitem(scenarios(), "echo", echo)
     result = invoke("demo", "-n", "1")
     assert result.exit_code == 1
     assert "failed" in result.stdout
@@ -163,12 +165,11 @@ def test_percentile() -> None:
 
 def test_openapp_demo_saves_the_screenshots_of_a_solved_task(tmp_path: Path) -> None:
     pytest.importorskip("openapp_env")
-    from openapp_env.server.browser import BrowserUnavailable, chromium_path
+    from openapp_env.agents import chromium_missing
 
-    try:
-        chromium_path()
-    except BrowserUnavailable as exc:
-        pytest.skip(str(exc))
+    lacking = chromium_missing()
+    if lacking is not None:
+        pytest.skip(lacking)
     stale = tmp_path / "openapp" / "old.png"
     stale.parent.mkdir()
     stale.write_bytes(b"from an earlier run")
@@ -190,11 +191,11 @@ def test_a_scenario_this_machine_cannot_run_is_skipped_with_the_reason(
 
     from openenv.cli.demo import run_scenario
 
-    lacking = dataclasses.replace(SCENARIOS["echo"], missing=lambda: "no browser here")
+    lacking = dataclasses.replace(scenarios()["echo"], missing=lambda: "no browser here")
     result = run_scenario(lacking, 1, 0, lambda: None)
     assert result.skipped == "no browser here" and result.episodes == []
     asked = run_scenario(lacking, 1, 0, lambda: None, required=True)
     assert asked.error == "RuntimeError: no browser here"
-    monkeypatch.setitem(SCENARIOS, "echo", lacking)
+    monkeypatch.setitem(scenarios(), "echo", lacking)
     named = invoke("demo", "-n", "1", "-e", "echo")
     assert named.exit_code == 1 and "no browser here" in named.stderr

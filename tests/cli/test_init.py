@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from openenv.cli.init import placeholders
+from openenv.cli.init import MAX_NAME_LENGTH, placeholders
 from tests.cli.helpers import assert_one_line_error, invoke, run
 
 NAME = "guess_env"
@@ -21,6 +21,8 @@ GENERATED = [
     "README.md",
     "Dockerfile",
     f"{NAME}/__init__.py",
+    f"{NAME}/agents.py",
+    f"{NAME}/demo.py",
     f"{NAME}/models.py",
     f"{NAME}/client.py",
     f"{NAME}/server/__init__.py",
@@ -59,11 +61,11 @@ def test_generated_tests_pass(package: Path) -> None:
         env=env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "8 passed" in result.stdout  # check_env in-process and served among them
+    assert "9 passed" in result.stdout  # check_env in-process and served, the demo among them
 
 
-@pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="ruff is not installed")
-def test_generated_code_is_ruff_clean(package: Path) -> None:
+def assert_ruff_clean(package: Path) -> None:
+    """ruff check and ruff format --check pass, with the package's own settings."""
     for command in (["check"], ["format", "--check"]):
         result = subprocess.run(
             [sys.executable, "-m", "ruff", *command, "--no-cache", "."],
@@ -75,6 +77,55 @@ def test_generated_code_is_ruff_clean(package: Path) -> None:
         assert result.returncode == 0, result.stdout + result.stderr
 
 
+needs_ruff = pytest.mark.skipif(importlib.util.find_spec("ruff") is None, reason="no ruff here")
+
+
+@needs_ruff
+def test_generated_code_is_ruff_clean(package: Path) -> None:
+    assert_ruff_clean(package)
+
+
+@needs_ruff
+@pytest.mark.parametrize(
+    "name",
+    [
+        "g",
+        "abcdefghij",  # 10 characters: once too long for a line of the tests
+        "ab_env",  # AbAction sorts before AsyncAbEnv
+        "_2048_env",  # no letter to start a class name: Env2048
+        "a_really_long_environment_name_for_testing",
+        "x" * MAX_NAME_LENGTH,
+    ],
+)
+def test_any_valid_name_gives_ruff_clean_code(tmp_path: Path, name: str) -> None:
+    result = invoke("init", name, "-o", str(tmp_path))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert_ruff_clean(tmp_path / name)
+
+
+def test_the_demo_runner_plays_the_generated_scenario(package: Path) -> None:
+    # Installed, the package joins `openenv demo` by its openenv.demos entry point; here
+    # its scenario goes through the same runner without installing it.
+    code = (
+        "from openenv.cli.demo import run_scenario\n"
+        f"from {NAME}.demo import SCENARIOS\n"
+        "result = run_scenario(SCENARIOS[0], 2, 0, lambda: None)\n"
+        "print(result.error, result.rewards)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OPENENV_TOKEN")}
+    env["PYTHONPATH"] = str(package)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=package,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["None", "[1.0,", "1.0]"]
+
+
 def test_settings_entry_point_and_dockerfile(package: Path) -> None:
     settings = yaml.safe_load((package / "openenv.yaml").read_text())
     assert settings["name"] == NAME
@@ -84,6 +135,8 @@ def test_settings_entry_point_and_dockerfile(package: Path) -> None:
     pyproject = (package / "pyproject.toml").read_text()
     assert '[project.entry-points."openenv.environments"]' in pyproject
     assert f'{NAME} = "{NAME}.server.environment:GuessEnvironment"' in pyproject
+    assert '[project.entry-points."openenv.demos"]' in pyproject
+    assert f'{NAME} = "{NAME}.demo:SCENARIOS"' in pyproject
 
     dockerfile = (package / "Dockerfile").read_text()
     assert dockerfile.splitlines()[1] == "FROM python:3.11-slim"
@@ -131,6 +184,7 @@ def test_init_refuses_a_non_empty_folder(tmp_path: Path) -> None:
         ("class", "not a valid Python identifier"),
         ("json", "would shadow an existing module"),
         ("openenv", "would shadow an existing module"),
+        ("x" * (MAX_NAME_LENGTH + 1), f"a package name of at most {MAX_NAME_LENGTH}"),
     ],
 )
 def test_init_refuses_bad_names(tmp_path: Path, name: str, fragment: str) -> None:
@@ -144,4 +198,5 @@ def test_class_names() -> None:
     assert placeholders("guess_env")["Name"] == "Guess"
     assert placeholders("tic_tac_toe")["Name"] == "TicTacToe"
     assert placeholders("env")["Name"] == "Env"
+    assert placeholders("_2048_env")["Name"] == "Env2048"
     assert placeholders("guess_env")["dist_name"] == "guess-env"

@@ -3,9 +3,9 @@
 Chess against an engine has no scripted solution: the "good" agent is the demo's
 capture-greedy player against the level-1 engine, held to what it reliably does
 (it does not lose its game within the tasks' 40 plies more often than it wins).
-Every action is a move, so there is no do-nothing action. It imports
-:func:`chess_env.server.engine.capture_gain`, a pure function of the board (no
-hidden information).
+Every action is a move, so there is no do-nothing action. It uses
+:func:`chess_env.engine.capture_gain`, a pure function of the board (no hidden
+information) that the server's engine uses too.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def play_good(session: Any, first: Any, task: Task) -> Any:
     """Capture-greedy: the move that wins the most material at once (SAN on the wire)."""
     import chess
 
-    from .server.engine import capture_gain
+    from .engine import capture_gain
 
     rng = random.Random(task.reset.get("seed"))
     result = first

@@ -8,8 +8,8 @@ import threading
 import chess
 import pytest
 from chess_env import ChessAction, ChessObservation
-from chess_env.server import ChessEnvironment, Engine
-from chess_env.server.engine import capture_gain, evaluate
+from chess_env.engine import Engine, capture_gain, evaluate
+from chess_env.server import ChessEnvironment
 
 from openenv.environment import EpisodeOver
 

@@ -2,8 +2,9 @@
 
 The known-good agent looks 3 plies ahead against the random opponent and wins (+1).
 Every action drops a disc, so there is no do-nothing action, and against a random
-opponent a random agent wins about half its games. It imports the board logic
-(:mod:`connect4_env.server.board`), pure functions of what the observation shows.
+opponent a random agent wins about half its games. It uses the board and the search
+of :mod:`connect4_env.board`, pure functions of what the observation shows (the
+server's lookahead opponent is the same search).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ def tasks() -> list[Task]:
 
 def play_good(session: Any, first: Any, task: Task) -> Any:
     """A 3-ply lookahead on the board rebuilt from the observation."""
-    from .server import Board, best_move
+    from .board import Board, best_move
 
     rng = random.Random(task.reset.get("seed"))
     result = first

@@ -7,9 +7,9 @@ import threading
 
 import pytest
 from connect4_env import Connect4Action, Connect4Observation
-from connect4_env.server import Board, Connect4Environment, best_move
+from connect4_env.board import Board, best_move, four_in_a_row
+from connect4_env.server import Connect4Environment
 from connect4_env.server import environment as connect4_environment
-from connect4_env.server.board import four_in_a_row
 
 from openenv.environment import EpisodeOver
 

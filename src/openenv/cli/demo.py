@@ -7,12 +7,12 @@ session costs (WebSocket connect, first reset). A scenario with
 ``isolation="sandbox"`` runs every session in its own bubblewrap sandbox; where
 sandboxes cannot run, it is skipped with the reason (unless asked for by name).
 
-The scenarios themselves, one function per environment, are in :mod:`.scenarios`.
+The scenarios themselves belong to the environment packages (``<package>/demo.py``,
+:mod:`openenv.demos`); :mod:`.scenarios` finds the installed ones, in the table's order.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import re
@@ -30,12 +30,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from .. import __version__
+from ..demos import Episode, Scenario
 from ..discovery import EnvironmentNotFound, find_environment
 from ..environment import derive_seed
 from .output import CliError, console, format_duration
-from .scenarios import SCENARIOS, Episode, Scenario
+from .scenarios import scenarios
 
-__all__ = ["SCENARIOS", "Episode", "Scenario", "demo", "percentile", "run_scenario"]
+__all__ = ["ScenarioResult", "demo", "percentile", "run_scenario"]
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -141,7 +142,7 @@ def run_scenario(
             result.skipped = lacking
             return result
         found = find_environment(chosen.env)
-        client_class = _import_attr(chosen.client)
+        client_class = chosen.client
         config = ServerConfig(isolation=chosen.isolation)
         app = create_app(found.env_class, config=config)
         with BackgroundServer(app) as server:
@@ -180,14 +181,6 @@ def _wait_until_warm(app: Any, timeout_s: float = 10.0) -> None:
     deadline = time.monotonic() + timeout_s
     while len(pool.idle) < pool.size and time.monotonic() < deadline:
         time.sleep(0.01)
-
-
-def _import_attr(spec: str) -> Any:
-    module, _, attr = spec.partition(":")
-    try:
-        return getattr(importlib.import_module(module), attr)
-    except (ImportError, AttributeError) as exc:
-        raise EnvironmentNotFound(f"cannot import client {spec}: {exc}") from None
 
 
 def demo(
@@ -281,14 +274,15 @@ def demo(
 
 
 def _choose(names: list[str] | None) -> list[Scenario]:
+    installed = scenarios()
     if not names:
-        return list(SCENARIOS.values())
-    by_slug = {_slug(name): item for name, item in SCENARIOS.items()}
+        return list(installed.values())
+    by_slug = {_slug(name): item for name, item in installed.items()}
     chosen = {}
     for name in names:
-        item = SCENARIOS.get(name) or by_slug.get(_slug(name))
+        item = installed.get(name) or by_slug.get(_slug(name))
         if item is None:
-            raise CliError(f"no demo named {name!r}; demos: {', '.join(SCENARIOS)}")
+            raise CliError(f"no demo named {name!r}; demos: {', '.join(installed)}")
         chosen[item.name] = item
     return list(chosen.values())
 

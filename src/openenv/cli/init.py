@@ -2,13 +2,17 @@
 
 The files come from ``templates/env``: paths and contents have ``__name__`` /
 ``{{name}}``-style placeholders and a ``.tmpl`` suffix (so no tool mistakes them
-for code of this package).
+for code of this package). The package passes its own lint too (ruff, as its
+``pyproject.toml`` sets it) whatever the name: class names grow with it, so the
+Python it renders is laid out as ruff would lay it out (:func:`tidy`).
 """
 
 from __future__ import annotations
 
 import keyword
+import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -19,15 +23,21 @@ from .output import CliError, console
 
 TEMPLATE_DIR = Path(__file__).parent / "templates" / "env"
 RESERVED = frozenset({"openenv", "test", "tests", "server", "models", "client"})
+MAX_NAME_LENGTH = 64
+"""Longer names would make lines that no layout fits in :data:`LINE_LENGTH`."""
+LINE_LENGTH = 100
+"""The generated package's own ruff ``line-length`` (``templates/env/pyproject.toml``)."""
 
 
 def placeholders(name: str) -> dict[str, str]:
     """The values templates use: ``guess_env`` → ``Name=Guess``, ``dist_name=guess-env``."""
     base = name[: -len("_env")] if name.endswith("_env") and len(name) > len("_env") else name
     camel = "".join(part[:1].upper() + part[1:] for part in base.split("_") if part)
+    if not camel[:1].isalpha():  # "" or "_2048" → "Env", "Env2048": a class name needs a letter
+        camel = "Env" + camel
     return {
         "name": name,
-        "Name": camel or "Env",
+        "Name": camel,
         "dist_name": name.strip("_").replace("_", "-"),
         "title": " ".join(part.capitalize() for part in name.split("_") if part),
     }
@@ -40,6 +50,11 @@ def check_name(name: str) -> None:
     if name in RESERVED or name in sys.stdlib_module_names:
         raise CliError(
             f"{name!r} would shadow an existing module; pick another name, e.g. {name}_env"
+        )
+    if len(name) > MAX_NAME_LENGTH:
+        raise CliError(
+            f"{name[:20]}... is {len(name)} characters long; "
+            f"a package name of at most {MAX_NAME_LENGTH} keeps its class names readable"
         )
 
 
@@ -56,6 +71,114 @@ def render(text: str, values: dict[str, str]) -> str:
     return text
 
 
+# -- laying out rendered Python as ruff would ------------------------------------------------
+# A template is written for a short name; with a long one, a line may no longer fit, and
+# ``Async{{Name}}Env`` may no longer sort first among imported names. The templates keep
+# each long line to one shape that ruff splits in a known way (a bracketed tail), and
+# these functions split it that way.
+
+FROM_IMPORT = re.compile(r"(?P<indent> *)from (?P<module>[\w.]+) import (?P<names>\w+(, \w+)*)")
+OPENING, CLOSING = "([{", ")]}"
+
+
+def tidy(text: str, *, markdown: bool = False) -> str:
+    """Rendered Python (or a Markdown file's ``python`` blocks) as ruff format and ruff's
+    isort would leave it: imported names sorted, lines over :data:`LINE_LENGTH` split.
+
+    Example::
+
+        tidy("from .models import LongNameObservation, LongNameAction")
+        # "from .models import LongNameAction, LongNameObservation" (split if too long)
+    """
+    lines: list[str] = []
+    python = not markdown
+    for line in text.split("\n"):
+        if markdown and line.startswith("```"):
+            python = line.strip() == "```python"
+            lines.append(line)
+        elif python:
+            lines.extend(fit(sort_imported(line)))
+        else:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def sort_imported(line: str) -> str:
+    """``from m import b, A`` with its names in isort's order: CONSTANTS, Classes, others,
+    each case-insensitively (ruff's default ``order-by-type``)."""
+    match = FROM_IMPORT.fullmatch(line)
+    if match is None:
+        return line
+    names = sorted(match["names"].split(", "), key=_member_key)
+    return f"{match['indent']}from {match['module']} import {', '.join(names)}"
+
+
+def _member_key(name: str) -> tuple[int, str, str]:
+    kind = 0 if len(name) > 1 and name.isupper() else 1 if name[:1].isupper() else 2
+    return kind, name.lower(), name
+
+
+def fit(line: str) -> list[str]:
+    """``line`` split as ruff format splits a line too long, at its last brackets: the
+    inside on a line of its own if it fits, else one item a line with a trailing comma
+    (each split again if need be); an import, one name a line."""
+    if len(line) <= LINE_LENGTH:
+        return [line]
+    indent = line[: len(line) - len(line.lstrip(" "))]
+    inner = indent + "    "
+    imported = FROM_IMPORT.fullmatch(line)
+    if imported is not None:
+        names = [f"{inner}{name}," for name in imported["names"].split(", ")]
+        return [f"{indent}from {imported['module']} import (", *names, f"{indent})"]
+    brackets = _last_brackets(line)
+    if brackets is None:
+        return [line]  # nothing to split: the lint will say so (see MAX_NAME_LENGTH)
+    start, end = brackets
+    head, body, tail = line[: start + 1], line[start + 1 : end], indent + line[end:]
+    items = _top_level_items(body)
+    if len(items) == 1 or len(inner + body) <= LINE_LENGTH:
+        return [head, *fit(inner + body), tail]
+    return [head, *(part for item in items for part in fit(f"{inner}{item},")), tail]
+
+
+def _last_brackets(line: str) -> tuple[int, int] | None:
+    """Where the last closing bracket of ``line`` and its opening one are."""
+    stack: list[int] = []
+    last = None
+    for index, char in _code(line):
+        if char in OPENING:
+            stack.append(index)
+        elif char in CLOSING and stack:
+            last = (stack.pop(), index)
+    return last
+
+
+def _top_level_items(body: str) -> list[str]:
+    """``body`` split at its commas outside brackets (a trailing comma ends no item)."""
+    commas, depth = [], 0
+    for index, char in _code(body):
+        depth += (char in OPENING) - (char in CLOSING)
+        if char == "," and depth == 0:
+            commas.append(index)
+    bounds = zip([-1, *commas], [*commas, len(body)], strict=True)
+    return [item for a, b in bounds if (item := body[a + 1 : b].strip())]
+
+
+def _code(line: str) -> Iterator[tuple[int, str]]:
+    """The characters of ``line`` outside its strings, up to a comment, with their index."""
+    quote = ""
+    for index, char in enumerate(line):
+        if quote:
+            if char == quote and line[index - 1] != "\\":
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char == "#":
+            return
+        else:
+            yield index, char
+
+
 def scaffold(name: str, target: Path) -> list[Path]:
     """Write the package for ``name`` into ``target``; returns the files written."""
     check_name(name)
@@ -69,9 +192,10 @@ def scaffold(name: str, target: Path) -> list[Path]:
         relative = template.relative_to(TEMPLATE_DIR).with_suffix("")
         destination = target / str(relative).replace("__name__", name)
         destination.parent.mkdir(parents=True, exist_ok=True)
-        destination.write_text(
-            render(template.read_text(encoding="utf-8"), values), encoding="utf-8"
-        )
+        text = render(template.read_text(encoding="utf-8"), values)
+        if destination.suffix in (".py", ".md"):
+            text = tidy(text, markdown=destination.suffix == ".md")
+        destination.write_text(text, encoding="utf-8")
         written.append(destination)
     return written
 

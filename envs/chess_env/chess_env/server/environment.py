@@ -28,8 +28,8 @@ from pydantic import Field
 
 from openenv import Environment, derive_seed
 
+from ..engine import Engine
 from ..models import ChessAction, ChessObservation, ChessState
-from .engine import Engine
 
 COLORS = {"white": chess.WHITE, "black": chess.BLACK}
 

@@ -26,8 +26,8 @@ from pydantic import Field
 
 from openenv import Environment, derive_seed
 
+from ..board import COLUMNS, ROWS, Board, best_move
 from ..models import Connect4Action, Connect4Observation, Connect4State
-from .board import COLUMNS, ROWS, Board, best_move
 
 PIECES = ("X", "O")
 

@@ -1,5 +1,8 @@
 """A small chess engine with levels, deterministic for a given seed.
 
+Outside ``server/`` because both sides use it: the server plays it as the opponent,
+and agents (:mod:`chess_env.agents`) may search with it; it hides nothing.
+
 | level | plays |
 |---|---|
 | 0 | a random legal move |

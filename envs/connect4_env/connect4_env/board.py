@@ -1,5 +1,8 @@
 """A Connect Four board on bitboards, and a small negamax search for the lookahead opponent.
 
+Outside ``server/`` because both sides use it: the server's opponent searches with it,
+and agents (:mod:`connect4_env.agents`) rebuild the observed board and search the same way.
+
 Bit ``column * 7 + row`` (row 0 at the bottom) is a cell; each column has a spare top
 bit, so four-in-a-row tests are four shifts and masks.
 
