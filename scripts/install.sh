@@ -3,11 +3,29 @@
 # Debian packages listed in scripts/apt-packages.txt (bubblewrap, for sandboxes), then a virtual
 # environment in .venv with the openenv package, every env package under envs/,
 # and (with --test) the test tools.
+#
+# A second run takes a second or two: the Debian packages are checked again (dpkg, fast), and pip
+# runs only when something it installed from has changed. After each successful pip run, a stamp
+# in .venv records a hash of every pyproject.toml (root and envs/*), scripts/apt-packages.txt,
+# this script and the venv's Python (.venv/pyvenv.cfg), and the extras installed; a run whose hash
+# matches, asking for no more extras than were installed, skips pip. Editable installs pick up
+# source changes by themselves; a changed pyproject.toml (a dependency, an entry point), a new or
+# removed env package, or a new Python reinstalls. --reinstall runs pip regardless.
+#
+# Usage: bash scripts/install.sh [--test] [--reinstall]
 set -euo pipefail
+shopt -s nullglob
 cd "$(dirname "$0")/.."
 
 extras=""
-if [[ "${1:-}" == "--test" ]]; then extras="[test]"; fi
+reinstall=0
+for arg in "$@"; do
+    case "$arg" in
+        --test) extras="[test]" ;;
+        --reinstall) reinstall=1 ;;
+        *) echo "usage: bash scripts/install.sh [--test] [--reinstall]" >&2; exit 2 ;;
+    esac
+done
 
 # Debian packages: install only what is missing (apt-get needs root).
 mapfile -t wanted < <(grep -v '^\s*#' scripts/apt-packages.txt | tr -s ' \n' '\n' | sed '/^$/d')
@@ -24,7 +42,25 @@ fi
 
 python="${PYTHON:-python3}"
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
+
+# What pip installs from; file names are hashed too, so an env package added or removed counts.
+stamp=.venv/.openenv-install-stamp
+inputs=(pyproject.toml envs/*/pyproject.toml scripts/apt-packages.txt scripts/install.sh .venv/pyvenv.cfg)
+hash=$(sha256sum "${inputs[@]}" | sha256sum | cut -d' ' -f1)
+if ((!reinstall)) && [[ -f $stamp ]]; then
+    { read -r stamped_hash; read -r stamped_extras; } < "$stamp" || true
+    if [[ ${stamped_hash:-} == "$hash" && ( -z $extras || ${stamped_extras:-} == "$extras" ) ]] \
+        && [[ -x .venv/bin/openenv ]] \
+        && .venv/bin/python -c 'import importlib.util, sys; sys.exit(not importlib.util.find_spec("openenv"))'
+    then
+        echo "OpenEnv is installed in .venv, nothing changed since (activate with: source .venv/bin/activate)"
+        exit 0
+    fi
+fi
+
+rm -f "$stamp"  # until pip has succeeded
 envs=()
 for project in envs/*/pyproject.toml; do envs+=(-e "$(dirname "$project")"); done
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}" "${envs[@]}"
+printf '%s\n%s\n' "$hash" "$extras" > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
 echo "OpenEnv installed in .venv (activate with: source .venv/bin/activate)"

@@ -103,21 +103,29 @@ def pool_of(served: Served) -> WarmPool:
     return served.manager.factory.pool
 
 
-def settled(served: Served, timeout: float = SETTLE_S) -> dict[int, Proc]:
-    """Wait until the pool is full, nothing is starting and no zombie is left; our processes."""
+def settled(served: Served, sessions: int = 0, timeout: float = SETTLE_S) -> dict[int, Proc]:
+    """Wait until the server is at rest; our processes then.
+
+    At rest: exactly ``sessions`` sessions are open (a session the client closed may
+    still be closing on the server, its worker alive), the pool is full with nothing
+    starting, every sandbox belongs to the pool or an open session, and no zombie is
+    left. Counting processes any earlier counts a closing session's sandbox too.
+    """
     pool = pool_of(served)
 
     def calm() -> tuple[dict[int, Proc]] | None:
+        if len(served.sessions) != sessions:
+            return None
         if len(pool.idle) != pool.size or pool.starting:
             return None
         procs = descendants()
         if any(p.state == "Z" for p in procs.values()):
             return None
-        # Each worker is three processes: bwrap's monitor, the sandbox's pid 1, python.
+        # Each worker is a bwrap monitor (our child) and the sandbox's processes below it.
         sandboxes = [p for p in procs.values() if p.name == "bwrap" and p.ppid == os.getpid()]
         in_sessions = sum(1 for s in served.sessions.values() if hasattr(s.env, "worker"))
-        if len(sandboxes) != pool.size + in_sessions:
-            return None
+        if len(sandboxes) != pool.size + in_sessions or len(served.sessions) != sessions:
+            return None  # a session ended (or began) while we looked
         return (procs,)  # a tuple: an empty dict would read as "not yet"
 
     return wait_until(calm, timeout=timeout, interval=0.02)[0]

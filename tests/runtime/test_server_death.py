@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from openenv.runtime.sandbox import CgroupLimits
+from openenv.runtime.cgroups import CgroupLimits
 from tests.conftest import ask, free_socket, open_ws, wait_until
 from tests.runtime.helpers import descendants, our_cgroups
 

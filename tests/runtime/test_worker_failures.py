@@ -107,7 +107,7 @@ def test_worker_killed_from_the_host_mid_step(served: Served) -> None:
     with session(served) as (ws, doomed):
         pids = worker_pids(doomed)
         send(ws, {"type": "step", "data": {"do": "sleep", "amount": 30}})
-        time.sleep(0.3)  # the step is running inside the worker
+        wait_until(lambda: doomed in served.manager.busy)  # the step is under way
         os.kill(pids[-1], signal.SIGKILL)  # the python process
         error = expect_error(recv(ws, timeout=10), "SESSION_ERROR")
         assert error["message"] == "the sandboxed environment was killed by SIGKILL"
@@ -132,7 +132,7 @@ def test_client_vanishing_mid_step_kills_the_worker(served: Served) -> None:
     with session(served) as (ws, doomed):
         pids = worker_pids(doomed)
         send(ws, {"type": "step", "data": {"do": "sleep", "amount": 30}})
-        time.sleep(0.3)
+        wait_until(lambda: doomed in served.manager.busy)  # the step is under way
         ws.socket.shutdown(socket.SHUT_RDWR)  # gone: no close frame, no goodbye
         ws.socket.close()
         assert_gone(pids)

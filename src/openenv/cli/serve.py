@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
+import os
 import signal
 import sys
 import threading
@@ -31,6 +33,15 @@ class Isolation(str, Enum):
 
     none = "none"
     sandbox = "sandbox"
+
+
+class LogLevel(str, Enum):
+    """How much the server logs (uvicorn's and OpenEnv's loggers alike)."""
+
+    debug = "debug"
+    info = "info"
+    warning = "warning"
+    error = "error"
 
 
 def serve(
@@ -97,6 +108,22 @@ def serve(
             "(default: openenv.yaml's warm_pool_size, else 2; 0: start each on demand).",
         ),
     ] = None,
+    log_level: Annotated[
+        LogLevel,
+        typer.Option(
+            case_sensitive=False,
+            help="Least severe log messages shown: info adds sessions reaped, calls "
+            "refused and uvicorn's start-up; debug adds everything.",
+        ),
+    ] = LogLevel.warning,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log each HTTP request and WebSocket connection (client, request, status) "
+            "to stdout.",
+        ),
+    ] = False,
     exit_with_stdin: Annotated[
         bool,
         typer.Option(
@@ -114,7 +141,7 @@ def serve(
 
     from ..server import ServerConfig, create_app, uvicorn_config
     from ..server.config import UNSANDBOXED_WARNING, IsolationRequired
-    from ..server.run import http_url, ws_url
+    from ..server.run import http_url, log_config, ws_url
 
     found = find_environment(env)
     chosen = isolation.value if isolation is not None else (found.isolation or "none")
@@ -151,13 +178,24 @@ def serve(
     if chosen == "none" and found.env_class.requires_sandbox:
         err_console.print(f"warning: {UNSANDBOXED_WARNING.format(name=found.name)}", soft_wrap=True)
     sock = bind_socket(host, port if port is not None else (found.port or 8000))
-    server = uvicorn.Server(uvicorn_config(app, host, sock.getsockname()[1]))
+    server = uvicorn.Server(
+        uvicorn_config(
+            app,
+            host,
+            sock.getsockname()[1],
+            log_access=access_log,
+            log_config=log_config(log_level.value, access_log=access_log),
+            log_level=None,  # levels come from log_config
+        )
+    )
     base = http_url(host, sock.getsockname()[1])
     auth = "token required" if config.token else "no token"
-    console.print(
+    access = "access log on" if access_log else "access log off"
+    console.print(  # launchers read the URL from this line (openenv.runtime.local)
         f"[bold]openenv[/] serving [cyan]{escape(found.name)}[/] on {base} "
         f"(WebSocket {ws_url(base)}, {auth}, isolation {chosen}, "
-        f"max {config.max_sessions} sessions) - Ctrl-C to stop",
+        f"max {config.max_sessions} sessions, log level {log_level.value}, {access}) "
+        "- Ctrl-C to stop",
         soft_wrap=True,
     )
     if host not in ("127.0.0.1", "localhost", "::1") and not config.token:
@@ -170,20 +208,55 @@ def serve(
             target=_stop_at_stdin_eof, args=(server,), name="openenv-stdin", daemon=True
         ).start()
     previous = signal.signal(signal.SIGTERM, _interrupt)  # `docker stop` ends as cleanly as Ctrl-C
+    failures = _LastError()
+    logging.getLogger("uvicorn.error").addHandler(failures)
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:
         pass
+    except SystemExit:
+        if server.started:
+            raise
+        # uvicorn exits (status 3) when the app's start-up fails: say why, in one line.
     finally:
+        logging.getLogger("uvicorn.error").removeHandler(failures)
         signal.signal(signal.SIGTERM, previous)
         sock.close()
     if not server.started:
-        raise CliError(f"the server for {found.name} failed to start (see the log above)")
+        why = f": {failures.error}" if failures.error else " (see the log above)"
+        raise CliError(f"the server for {found.name} failed to start{why}")
     console.print("[bold]openenv[/] stopped")
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
+
+
+class _LastError(logging.Handler):
+    """Remembers why uvicorn failed, as one line: the last exception it logged.
+
+    An exception arrives as ``exc_info`` or, from the app's lifespan, as a formatted
+    traceback in the message: its last line (``RuntimeError: ...``) says it. Without
+    either, the first error message logged ("Application startup failed").
+    """
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.error: str | None = None
+        self._from_exception = False
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        message = record.getMessage()
+        if exc is not None:
+            text = " ".join(str(exc).split())
+            self.error = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+            self._from_exception = True
+        elif "Traceback (most recent call last)" in message:
+            self.error = message.strip().splitlines()[-1].strip()
+            self._from_exception = True
+        elif not self._from_exception and message.strip():
+            self.error = " ".join(message.split())
 
 
 def _stop_at_stdin_eof(server: uvicorn.Server) -> None:
@@ -193,7 +266,10 @@ def _stop_at_stdin_eof(server: uvicorn.Server) -> None:
     when it exits, however it exits, the server follows and takes its sandboxes along.
     """
     with contextlib.suppress(OSError, ValueError, AttributeError):
-        while sys.stdin.buffer.read1(65536):
+        # os.read, not sys.stdin: a daemon thread blocked inside a buffered reader aborts
+        # the interpreter at exit ("could not acquire lock"), e.g. after a failed start.
+        fd = sys.stdin.fileno()
+        while os.read(fd, 65536):
             pass
     server.should_exit = True  # uvicorn still runs its shutdown if startup is under way
 
