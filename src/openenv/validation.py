@@ -1,5 +1,13 @@
 """``openenv validate``: an environment checked at three levels (OpenEnv's RFC 008).
 
+* **Level 0, the package** (a folder only) — :mod:`openenv.validation_package`:
+  ``openenv.yaml`` valid, the package and its models importable, tests present, and
+  (``build=True``) its image builds.
+* **A running server** (a URL only) — :mod:`openenv.validation_server`: OpenEnv's own
+  six criteria (``openapi_version_available``, ``health_endpoint``,
+  ``metadata_endpoint``, ``schema_endpoint``, ``mcp_endpoint``,
+  ``mode_endpoint_consistency``), then ours: ``typed_errors``,
+  ``concurrent_sessions_independent``, ``reset_seed_reproducible``, ``auth_enforced``.
 * **Level 1, the contract** — :func:`openenv.testing.run_checks`: schemas, reset and
   step, seeds, errors, sessions.
 * **Level 2, rewards** — per task, the environment's reference agents
@@ -16,7 +24,8 @@ Example::
 
     report = validate("wordle_env", deep=True, tasks=3, timeout_s=120)
     report.ok                  # no check failed
-    report.to_dict()           # {"target": ..., "ok": ..., "checks": [{level, name, ...}]}
+    report.to_dict()           # {"target", "ok", "checks": [{level, name, ...}],
+                               #  "passed", "summary", "criteria": [{id, passed, ...}]}
 
 The environment runs in this process when it can (its hooks are synchronous and it
 needs no sandbox), else it is served (``openenv serve``, isolation from its
@@ -30,12 +39,13 @@ import contextlib
 import inspect
 import json
 import math
+import os
 import re
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -70,21 +80,85 @@ LEVELS = {
 
 @dataclass(frozen=True)
 class Check:
-    """One check's outcome at one level."""
+    """One check's outcome at one level.
+
+    A check with an ``id`` is also a criterion of the report (OpenEnv's report shape,
+    see :meth:`ValidationReport.criteria`); ``description``, ``expected`` and ``actual``
+    are that criterion's.
+    """
 
     level: int
     name: str
     status: Status
     detail: str = ""
+    id: str | None = None
+    description: str = ""
+    expected: Any = None
+    actual: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "level": self.level,
+            "name": self.name,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if self.id:
+            data["id"] = self.id
+        return data
+
+    def criterion(self) -> dict[str, Any]:
+        """This check as one of the report's ``criteria`` (OpenEnv's shape, plus ``status``
+        and ``level``): ``passed`` unless it failed; a skipped check is not ``required``."""
+        data: dict[str, Any] = {
+            "id": self.id,
+            "description": self.description or self.name,
+            "passed": self.status != "fail",
+            "required": self.status != "skip",
+            "status": self.status,
+            "level": self.level,
+        }
+        if self.detail:
+            data["details"] = self.detail
+        if self.expected is not None:
+            data["expected"] = self.expected
+        if self.actual is not None:
+            data["actual"] = self.actual
+        return data
+
+
+STATIC_LEVEL = 0
+LEVEL_CRITERIA = {
+    0: ("package_checks", "Level 0: the package's static checks"),
+    1: ("contract_checks", "Level 1: the OpenEnv contract checks (openenv.testing.run_checks)"),
+    2: ("reward_checks", "Level 2: the reference agents earn the expected rewards"),
+    3: ("integrity_checks", "Level 3: determinism, no answer leaks, no network for agent code"),
+}
+"""Per level, the criterion that sums up its checks that are not criteria of their own."""
+
+CHECK_IDS = {
+    "sessions independent": "concurrent_sessions_independent",
+    "same seed": "reset_seed_reproducible",
+}
+"""Level-1 checks (openenv.testing) that are criteria of their own."""
 
 
 @dataclass
 class ValidationReport:
-    """Every check of one target; ``ok`` when none failed."""
+    """Every check of one target; ``ok`` when none failed.
+
+    :meth:`to_dict` is a superset of OpenEnv's ``openenv validate URL --json`` report:
+    ``passed``, ``summary`` and ``criteria`` (``[{id, description, passed, required,
+    details?, expected?, actual?}]``) beside our ``ok``, ``failed_levels`` and ``checks``.
+    """
 
     target: str
     env: str | None = None
     checks: list[Check] = field(default_factory=list)
+    validation_type: str = "environment"
+    """``running_environment`` (a URL), ``local_environment`` (a folder) or ``environment``."""
+    server: dict[str, str] = field(default_factory=dict)
+    """For a URL: ``standard_version``, ``standard_profile`` and ``mode``, as OpenEnv says."""
 
     @property
     def ok(self) -> bool:
@@ -93,14 +167,56 @@ class ValidationReport:
     def failed_levels(self) -> list[int]:
         return sorted({check.level for check in self.checks if check.status == "fail"})
 
+    def criteria(self) -> list[dict[str, Any]]:
+        """Each check with an id, then per level one criterion for the checks without."""
+        found = [check.criterion() for check in self.checks if check.id]
+        for level, (cid, description) in LEVEL_CRITERIA.items():
+            rest = [check for check in self.checks if check.level == level and not check.id]
+            if rest:
+                found.append(_summed(level, cid, description, rest).criterion())
+        return found
+
     def to_dict(self) -> dict[str, Any]:
+        criteria = self.criteria()
         return {
             "target": self.target,
+            "validation_type": self.validation_type,
+            **self.server,
+            "passed": all(c["passed"] for c in criteria if c["required"]),
+            "summary": summary(criteria),
+            "criteria": criteria,
             "env": self.env,
             "ok": self.ok,
             "failed_levels": self.failed_levels(),
-            "checks": [asdict(check) for check in self.checks],
+            "checks": [check.to_dict() for check in self.checks],
         }
+
+
+def _summed(level: int, cid: str, description: str, checks: list[Check]) -> Check:
+    statuses = [check.status for check in checks]
+    failed = [check.name for check in checks if check.status == "fail"]
+    if failed:
+        status: Status = "fail"
+        detail = "failed: " + ", ".join(failed)
+    elif all(s == "skip" for s in statuses):
+        status, detail = "skip", checks[0].detail if len(checks) == 1 else "all skipped"
+    else:
+        status = "warn" if "warn" in statuses else "pass"
+        counts = {s: statuses.count(s) for s in ("pass", "warn", "skip") if s in statuses}
+        detail = ", ".join(f"{n} {s}" for s, n in counts.items())
+    return Check(level, cid, status, detail, id=cid, description=description)
+
+
+def summary(criteria: list[dict[str, Any]]) -> dict[str, Any]:
+    """OpenEnv's ``summary`` of a criteria list."""
+    required = [c for c in criteria if c.get("required", True)]
+    return {
+        "passed_count": sum(1 for c in criteria if c.get("passed", False)),
+        "total_count": len(criteria),
+        "failed_criteria": [c.get("id", "unknown") for c in criteria if not c.get("passed")],
+        "required_passed_count": sum(1 for c in required if c.get("passed", False)),
+        "required_total_count": len(required),
+    }
 
 
 # -- the entry point -------------------------------------------------------------------------
@@ -115,21 +231,46 @@ def validate(
     agents: ReferenceAgents | None = None,
     progress: Progress | None = None,
     contract: bool = True,
+    token: str | None = None,
+    build: bool = False,
 ) -> ValidationReport:
     """Validate ``target`` (an env name or folder, an Environment subclass, or a URL).
 
-    Level 1 always; levels 2 and 3 with ``deep``, on at most ``tasks`` tasks and within
-    ``timeout_s`` seconds in all (what did not fit is reported as skipped). ``agents``
-    overrides the environment's own reference agents; ``contract=False`` leaves level 1 out.
+    A folder first gets the package's static checks (level 0,
+    :mod:`openenv.validation_package`; ``build`` also builds its image); a URL first
+    gets OpenEnv's six criteria of a running server and ours
+    (:mod:`openenv.validation_server`), with ``token`` (default ``$OPENENV_TOKEN``) on
+    every request. Level 1 always; levels 2 and 3 with ``deep``, on at most ``tasks``
+    tasks and within ``timeout_s`` seconds in all (what did not fit is reported as
+    skipped). ``agents`` overrides the environment's own reference agents;
+    ``contract=False`` leaves level 1 out.
     """
     deadline = time.monotonic() + timeout_s
     report = ValidationReport(_label(target))
-    if contract:
-        _level_one(report, target, timeout_s, progress)
-    if not deep:
+    note = progress or (lambda _: None)
+    blocked = False
+    if _is_url(target):
+        token = token or os.environ.get("OPENENV_TOKEN") or None
+        _server_criteria(report, target, token, timeout_s, note)
+    elif _is_folder(target):
+        from .validation_package import blocks_contract, package_checks
+
+        report.validation_type = "local_environment"
+        note("level 0: package checks")
+        static = package_checks(Path(target), build=build)
+        report.checks += static
+        blocked = blocks_contract(static)
+    if contract and blocked:
+        why = "skipped: the package does not load (see the level 0 checks)"
+        report.checks.append(Check(1, "contract", "skip", why))
+    elif contract:
+        _level_one(report, target, timeout_s, progress, token)
+    if _is_url(target):
+        _our_criteria(report, target, token, timeout_s, note)
+    if not deep or blocked:
         return report
     try:
-        env = _resolve(target, agents)
+        env = _resolve(target, agents, token)
     except AgentsNotFound as exc:
         report.checks.append(Check(2, "reference agents", "skip", f"skipped: {exc}"))
         return report
@@ -147,7 +288,44 @@ def _label(target: Any) -> str:
     return target.__qualname__ if inspect.isclass(target) else str(target)
 
 
-def _level_one(report: ValidationReport, target: Any, timeout_s: float, progress: Any) -> None:
+def _is_folder(target: Any) -> bool:
+    return isinstance(target, (str, Path)) and not _is_url(target) and Path(target).is_dir()
+
+
+def _server_criteria(
+    report: ValidationReport, url: str, token: str | None, timeout_s: float, note: Progress
+) -> None:
+    from .validation_server import REQUEST_TIMEOUT_S, openenv_criteria
+
+    report.validation_type = "running_environment"
+    note("OpenEnv's criteria of a running server")
+    checks, info = openenv_criteria(url, token, min(REQUEST_TIMEOUT_S, timeout_s))
+    report.checks += checks
+    report.server = info
+
+
+def _our_criteria(
+    report: ValidationReport, url: str, token: str | None, timeout_s: float, note: Progress
+) -> None:
+    from .validation_server import REQUEST_TIMEOUT_S, auth_enforced, typed_errors
+
+    wait = min(REQUEST_TIMEOUT_S, timeout_s)
+    note("typed errors")
+    report.checks.append(typed_errors(url, token, wait))
+    for name, cid in CHECK_IDS.items():  # a criterion of a URL report even when not run
+        if not any(check.id == cid for check in report.checks):
+            why = "skipped: the contract checks were not run"
+            if any(c.name == "contract" and c.status == "fail" for c in report.checks):
+                why = "not run: the contract checks could not run (see 'contract')"
+            status: Status = "fail" if why.startswith("not run") else "skip"
+            report.checks.append(Check(1, name, status, why, id=cid))
+    note("auth")
+    report.checks.append(auth_enforced(url, token, wait))
+
+
+def _level_one(
+    report: ValidationReport, target: Any, timeout_s: float, progress: Any, token: str | None
+) -> None:
     from .testing import run_checks
 
     options: dict[str, Any] = {"seeds": (0, 1), "timeout_s": min(60.0, timeout_s)}
@@ -155,6 +333,8 @@ def _level_one(report: ValidationReport, target: Any, timeout_s: float, progress
         options["progress"] = lambda name: progress(f"level 1: {name}")
     if _is_url(target):
         check_target: Any = target
+        if token:
+            options["token"] = token
     else:
         check_target = target
         if "served" in inspect.signature(run_checks).parameters and _needs_server(target):
@@ -165,7 +345,9 @@ def _level_one(report: ValidationReport, target: Any, timeout_s: float, progress
         report.checks.append(Check(1, "contract", "fail", f"{type(exc).__name__}: {exc}"))
         return
     for item in result.results:
-        report.checks.append(Check(1, item.name, item.status, item.detail))
+        report.checks.append(
+            Check(1, item.name, item.status, item.detail, id=CHECK_IDS.get(item.name))
+        )
 
 
 def _is_url(target: Any) -> bool:
@@ -205,7 +387,7 @@ class _Env:
     sandboxed: bool
 
 
-def _resolve(target: Any, agents: ReferenceAgents | None) -> _Env:
+def _resolve(target: Any, agents: ReferenceAgents | None, token: str | None = None) -> _Env:
     from .discovery import find_environment
 
     if _is_url(target):
@@ -221,7 +403,7 @@ def _resolve(target: Any, agents: ReferenceAgents | None) -> _Env:
             name,
             env_class,
             agents or load_agents(package_of(env_class), settings),
-            lambda: _remote(target, env_class, None),
+            lambda: _remote(target, env_class, token),
             sandboxed == "sandbox",
         )
     if inspect.isclass(target):
