@@ -30,6 +30,10 @@ came a ``TimeoutError``), shown in brackets::
     ├── SandboxUnavailable [RuntimeError]      runtime: sandboxes cannot work on this host
     │   ├── SeccompUnavailable                   libseccomp missing or refused the filter
     │   └── LandlockUnavailable [OSError]        the kernel has no Landlock
+    ├── ContainerError                         containers: the engine, an image, a push
+    │   ├── EngineUnavailable                    no Docker Engine API to talk to
+    │   ├── ImageBuildError                      an image did not build (with the build's output)
+    │   └── PushError                            an image or a Space was not uploaded
     ├── EnvironmentFailed                      runtime: the environment raised in its worker
     ├── ChannelClosed [ConnectionError]        runtime: a worker's channel went away
     ├── PoolClosed [RuntimeError]              runtime: the warm pool is shut down
@@ -238,6 +242,23 @@ class SeccompUnavailable(SandboxUnavailable):
 
 class LandlockUnavailable(SandboxUnavailable, OSError):
     """The kernel has no Landlock (too old, or not enabled at boot)."""
+
+
+class ContainerError(OpenEnvError):
+    """Building, running or shipping an OCI image failed; the message says what to do."""
+
+
+class EngineUnavailable(ContainerError):
+    """No container engine answers the Docker Engine API (``$DOCKER_HOST``, Docker's
+    socket, or a Podman this process can start); the message says what to install."""
+
+
+class ImageBuildError(ContainerError):
+    """An image did not build; the message names the step and ends with its output."""
+
+
+class PushError(ContainerError):
+    """An image or a Space was not uploaded (no token, no network, a name taken)."""
 
 
 class EnvironmentFailed(OpenEnvError):

@@ -33,6 +33,7 @@ class Isolation(str, Enum):
 
     none = "none"
     sandbox = "sandbox"
+    container = "container"
 
 
 class LogLevel(str, Enum):
@@ -78,7 +79,18 @@ def serve(
     ] = None,
     isolation: Annotated[
         Isolation | None,
-        typer.Option(help="Where environments run (default: openenv.yaml's isolation, else none)."),
+        typer.Option(
+            help="Where environments run (default: openenv.yaml's isolation, else none). "
+            "container: the whole server in one container of --image, which runs its "
+            "sessions with openenv.yaml's isolation inside."
+        ),
+    ] = None,
+    image: Annotated[
+        str | None,
+        typer.Option(
+            help="With --isolation container: the image (default openenv-NAME:latest, "
+            "built with openenv build if missing)."
+        ),
     ] = None,
     allow_unsandboxed_agent_code: Annotated[
         bool,
@@ -144,6 +156,16 @@ def serve(
     from ..server.run import http_url, log_config, ws_url
 
     found = find_environment(env)
+    if isolation is Isolation.container:
+        from .containers import serve_in_container
+
+        return serve_in_container(
+            found,
+            host=host,
+            port=port if port is not None else (found.port or 8000),
+            token=token,
+            image=image,
+        )
     chosen = isolation.value if isolation is not None else (found.isolation or "none")
     if chosen not in (Isolation.none.value, Isolation.sandbox.value):
         raise CliError(

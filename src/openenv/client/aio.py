@@ -14,9 +14,10 @@ session (see ``EnvPool`` for many).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import orjson
 from typing_extensions import Self
@@ -139,6 +140,63 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
             start_timeout_s=start_timeout_s,
         )
         return await cls.from_runtime(runtime, **options)
+
+    @classmethod
+    async def from_docker_image(
+        cls,
+        image: str,
+        *,
+        env_vars: Mapping[str, str] | None = None,
+        port: int | None = None,
+        start_timeout_s: float = 60.0,
+        **options: Any,
+    ) -> Self:
+        """Run ``image`` in a container and return a client connected to it.
+
+        The async twin of :meth:`EnvClient.from_docker_image
+        <openenv.EnvClient.from_docker_image>` (same arguments); the container starts
+        in a thread, so the event loop goes on::
+
+            async with await AsyncEchoEnv.from_docker_image("openenv-echo-env:latest") as env:
+                await env.reset()
+        """
+        from .launch import container_runtime
+
+        runtime = await asyncio.to_thread(
+            container_runtime,
+            image,
+            env_vars=env_vars,
+            port=port,
+            start_timeout_s=start_timeout_s,
+            options=options,
+        )
+        return await cls.from_runtime(runtime, **options)
+
+    @classmethod
+    async def from_hub(
+        cls,
+        repo_id: str,
+        *,
+        run: Literal["local", "remote"] = "local",
+        registry: str | None = None,
+        **options: Any,
+    ) -> Self:
+        """A client for the Hugging Face Space ``repo_id``: its image run here, or the Space.
+
+        The async twin of :meth:`EnvClient.from_hub <openenv.EnvClient.from_hub>`::
+
+            async with await AsyncEchoEnv.from_hub("team/echo-env") as env:
+                await env.reset()
+        """
+        from ..deploy.registry import space_image, space_url
+
+        if run == "remote":
+            options.setdefault("token", os.environ.get("HF_TOKEN"))
+            client = cls(base_url=space_url(repo_id), **options)
+            return await client.connect()
+        if run != "local":
+            raise ValueError(f"run is 'local' or 'remote', not {run!r}")
+        return await cls.from_docker_image(space_image(repo_id, registry), **options)
 
     @classmethod
     async def from_runtime(cls, runtime: Runtime, **options: Any) -> Self:

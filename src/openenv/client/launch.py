@@ -14,20 +14,24 @@ connecting fails. If this process dies without any of those (SIGKILL), the
 server notices its stdin closing and exits by itself (see
 :mod:`openenv.runtime.local`).
 
-``from_runtime(runtime)`` does the same for any runtime, which is how later
-runtimes (containers, clusters) get launchers.
+``from_docker_image(image)`` does the same with a container
+(:mod:`openenv.runtime.container`: the container is removed on close, and by its
+reaper when this process dies), and ``from_runtime(runtime)`` for any runtime.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ConnectError
 from ..runtime.base import Runtime
 from ..runtime.local import ISOLATION_LEVELS, LocalRuntime
+
+if TYPE_CHECKING:
+    from ..runtime.container import ContainerRuntime
 
 
 def local_runtime(
@@ -90,4 +94,30 @@ def stopped_error(client: Any) -> ConnectError:
     return ConnectError(
         f"the server this {type(client).__name__} started (from_env / from_runtime) "
         "was stopped by close(); launch a new one"
+    )
+
+
+def container_runtime(
+    image: str,
+    *,
+    env_vars: Mapping[str, str] | None,
+    port: int | None,
+    start_timeout_s: float,
+    options: dict[str, Any],
+) -> ContainerRuntime:
+    """A not yet started :class:`~openenv.runtime.container.ContainerRuntime` for ``image``.
+
+    Takes the :class:`~openenv.runtime.container.ContainerLimits` fields
+    (``memory_mb``, ``pids``, ``cpus``, ``read_only``, ``tmpfs_mb``) out of
+    ``options``; what is left goes to the client.
+    """
+    from ..runtime.container import ContainerLimits, ContainerRuntime
+
+    limits = {key: options.pop(key) for key in list(options) if key in ContainerLimits.model_fields}
+    return ContainerRuntime(
+        image,
+        env_vars=env_vars,
+        port=port,
+        limits=ContainerLimits.model_validate(limits),
+        start_timeout_s=start_timeout_s,
     )

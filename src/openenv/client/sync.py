@@ -14,10 +14,11 @@ On disconnect: the server-side session (and its episode) is gone. ``step()`` and
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
 import orjson
 from typing_extensions import Self
@@ -144,6 +145,71 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
             env, isolation=isolation, server_args=server_args, start_timeout_s=start_timeout_s
         )
         return cls.from_runtime(runtime, **options)
+
+    @classmethod
+    def from_docker_image(
+        cls,
+        image: str,
+        *,
+        env_vars: Mapping[str, str] | None = None,
+        port: int | None = None,
+        start_timeout_s: float = 60.0,
+        **options: Any,
+    ) -> Self:
+        """Run ``image`` in a container and return a client connected to it.
+
+        The image serves the protocol on port 8000 (``openenv build`` makes such
+        images); it is published on 127.0.0.1 (``port``, else a free one), locked
+        down (read-only root, tmpfs ``/tmp``, no capabilities, no-new-privileges) and
+        limited: ``memory_mb``, ``pids``, ``cpus``, ``read_only``, ``tmpfs_mb`` in
+        ``options`` are :class:`~openenv.runtime.container.ContainerLimits`; the other
+        options go to the client. The container is removed on :meth:`close`, on
+        leaving ``with``, at interpreter exit, and when this process is killed::
+
+            with EchoEnv.from_docker_image("openenv-echo-env:latest", memory_mb=512) as env:
+                env.reset()
+
+        Raises :class:`~openenv.errors.EngineUnavailable` (no Docker or Podman) or
+        :class:`~openenv.errors.RuntimeStartError` (with the container's last output).
+        """
+        from .launch import container_runtime
+
+        runtime = container_runtime(
+            image, env_vars=env_vars, port=port, start_timeout_s=start_timeout_s, options=options
+        )
+        return cls.from_runtime(runtime, **options)
+
+    @classmethod
+    def from_hub(
+        cls,
+        repo_id: str,
+        *,
+        run: Literal["local", "remote"] = "local",
+        registry: str | None = None,
+        **options: Any,
+    ) -> Self:
+        """A client for the Hugging Face Space ``repo_id`` (``OWNER/NAME``).
+
+        ``run="local"`` (the default) pulls the image the Space is served from
+        (``registry.hf.space/OWNER-NAME:latest``; ``registry`` or
+        ``$OPENENV_SPACE_REGISTRY`` name another registry) and runs it here as
+        :meth:`from_docker_image` does, with the same ``options``. ``run="remote"``
+        connects to the running Space, ``https://OWNER-NAME.hf.space`` (a private
+        Space takes ``token=`` or ``$HF_TOKEN``)::
+
+            with EchoEnv.from_hub("team/echo-env") as env:                 # runs here
+                env.reset()
+            with EchoEnv.from_hub("team/echo-env", run="remote") as env:   # the Space
+                env.reset()
+        """
+        from ..deploy.registry import space_image, space_url
+
+        if run == "remote":
+            options.setdefault("token", os.environ.get("HF_TOKEN"))
+            return cls(base_url=space_url(repo_id), **options).connect()
+        if run != "local":
+            raise ValueError(f"run is 'local' or 'remote', not {run!r}")
+        return cls.from_docker_image(space_image(repo_id, registry), **options)
 
     @classmethod
     def from_runtime(cls, runtime: Runtime, **options: Any) -> Self:

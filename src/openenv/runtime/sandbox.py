@@ -213,7 +213,9 @@ class SandboxPolicy(StrictModel):
             "--cap-drop", "ALL",
             "--uid", str(SANDBOX_UID),
             "--gid", str(SANDBOX_UID),
-            "--hostname", "sandbox",
+            # A container engine's default seccomp profile refuses sethostname: the
+            # sandbox keeps the container's hostname there (its UTS namespace is still new).
+            *(() if in_container() else ("--hostname", "sandbox")),
             "--ro-bind", "/usr", "/usr",
             # The writable tmpfs first: host paths bound below may live under /tmp
             # (a checkout there, its .venv), and a later mount would hide them.
@@ -322,13 +324,34 @@ def _disable_userns(bwrap: str) -> tuple[str, ...]:
         numbers = tuple(int(n) for n in re.findall(r"\d+", version)[:2])
     except (OSError, ValueError, subprocess.SubprocessError):
         numbers = ()
-    if numbers >= (0, 8):
+    if numbers >= (0, 8) and not _proc_sys_read_only():
         return ("--disable-userns",)
+    if numbers >= (0, 8):
+        # In a container /proc/sys is mounted read-only, and bwrap's --disable-userns
+        # works by writing user.max_user_namespaces there.
+        log.info("/proc/sys is read-only: the seccomp filter alone stops new user namespaces")
+        return ()
     log.warning(
         "bubblewrap %s lacks --disable-userns; the seccomp filter alone stops new user namespaces",
         version.strip() or "(unknown version)",
     )
     return ()
+
+
+def _proc_sys_read_only() -> bool:
+    """Whether ``/proc/sys`` is read-only (container engines mount it so by default):
+    bwrap's ``--disable-userns`` writes ``user.max_user_namespaces`` there."""
+    try:
+        return bool(os.statvfs("/proc/sys").f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+@functools.lru_cache(maxsize=1)
+def in_container() -> bool:
+    """Whether this process runs in an OCI container (Docker's, Podman's or our images')."""
+    markers = ("/.dockerenv", "/run/.containerenv")
+    return os.environ.get("OPENENV_IN_CONTAINER") == "1" or any(map(os.path.exists, markers))
 
 
 _filters: dict[tuple[int, bytes], int] = {}
@@ -417,7 +440,7 @@ def check_sandbox(policy: SandboxPolicy | None = None) -> None:
     bwrap = bubblewrap_path()
     # --as-pid-1: no bwrap init that could briefly outlive the probe as an orphan.
     probe = [bwrap, "--unshare-all", "--unshare-user", *_disable_userns(bwrap), "--as-pid-1",
-             "--die-with-parent", "--ro-bind", "/usr", "/usr",
+             "--die-with-parent", "--ro-bind", "/usr", "/usr", "--proc", "/proc",
              "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
              "/usr/bin/true"]  # fmt: skip
     if os.path.isdir("/lib64") and not os.path.islink("/lib64"):
@@ -427,6 +450,13 @@ def check_sandbox(policy: SandboxPolicy | None = None) -> None:
     result = subprocess.run(probe, capture_output=True, text=True, timeout=30)
     if result.returncode != 0:
         detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
+        if "proc" in detail and in_container():
+            raise SandboxUnavailable(
+                f"sandboxes cannot start in this container ({detail}): its engine masks parts "
+                "of /proc, so bubblewrap cannot mount a /proc of its own; run the container "
+                "with --security-opt unmask=/proc/* (Podman) or systempaths=unconfined "
+                "(Docker), as from_docker_image does unless sandboxes=False"
+            )
         raise SandboxUnavailable(
             f"bubblewrap cannot create namespaces here ({detail}); the kernel may forbid "
             "unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or "
