@@ -20,10 +20,13 @@ from typer.core import TyperGroup
 from .. import __version__
 from ..discovery import EnvironmentNotFound
 from ..errors import OpenEnvError
+from .build import build_command
+from .containers import down_command, ps_command
 from .demo import demo
 from .init import init
 from .listing import list_command
 from .output import CliError, err_console
+from .push import push_command
 from .serve import serve
 from .validate import validate_command
 
@@ -128,6 +131,10 @@ app.command("serve")(serve)
 app.command("list")(list_command)
 app.command("demo")(demo)
 app.command("validate")(validate_command)
+app.command("build")(build_command)
+app.command("push")(push_command)
+app.command("ps")(ps_command)
+app.command("down")(down_command)
 
 
 def main() -> None:
