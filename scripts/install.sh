@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything OpenEnv needs on a fresh Debian machine, idempotently:
-# Debian packages listed in scripts/apt-packages.txt (bubblewrap, for sandboxes), then a virtual
+# Debian packages listed in scripts/apt-packages.txt (bubblewrap, for sandboxes; Podman, for
+# containers, with a containers.conf drop-in that makes it work on this kind of host), then a virtual
 # environment in .venv with the openenv package, every env package under envs/,
 # and (with --test) the test tools.
 #
@@ -17,7 +18,7 @@ set -euo pipefail
 shopt -s nullglob
 cd "$(dirname "$0")/.."
 
-extras=""
+extras="[containers]"
 reinstall=0
 for arg in "$@"; do
     case "$arg" in
@@ -40,6 +41,17 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# Podman on this kind of host: crun fails on hybrid cgroups, so runc and cgroupfs; and
+# ulimits a container may have. A drop-in of ours, written once, never over a file of yours.
+dropin=${OPENENV_CONTAINERS_DROPIN:-/etc/containers/containers.conf.d/50-openenv.conf}
+if command -v podman >/dev/null && [[ ! -e $dropin ]]; then
+    SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO mkdir -p "$(dirname "$dropin")"
+    printf '%s\n' "# Written by OpenEnv's scripts/install.sh (docs/deploy.md)." \
+        "[containers]" 'default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]' \
+        "[engine]" 'runtime = "runc"' 'cgroup_manager = "cgroupfs"' | $SUDO tee "$dropin" >/dev/null
+fi
+
 python="${PYTHON:-python3}"
 [[ -x .venv/bin/python ]] || "$python" -m venv .venv
 
@@ -49,7 +61,9 @@ inputs=(pyproject.toml envs/*/pyproject.toml scripts/apt-packages.txt scripts/in
 hash=$(sha256sum "${inputs[@]}" | sha256sum | cut -d' ' -f1)
 if ((!reinstall)) && [[ -f $stamp ]]; then
     { read -r stamped_hash; read -r stamped_extras; } < "$stamp" || true
-    if [[ ${stamped_hash:-} == "$hash" && ( -z $extras || ${stamped_extras:-} == "$extras" ) ]] \
+    # [test] includes [containers]: a plain run after a test install has nothing to add.
+    if [[ ${stamped_hash:-} == "$hash" ]] \
+        && [[ ${stamped_extras:-} == "$extras" || ( $extras == "[containers]" && ${stamped_extras:-} == "[test]" ) ]] \
         && [[ -x .venv/bin/openenv ]] \
         && .venv/bin/python -c 'import importlib.util, sys; sys.exit(not importlib.util.find_spec("openenv"))'
     then

@@ -8,6 +8,7 @@ this interpreter. No network, no Debian package (the list is empty), no real ins
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -42,6 +43,7 @@ class Scratch:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.dropin = root / "containers.conf.d" / "50-openenv.conf"
         (root / "scripts").mkdir(parents=True)
         shutil.copy(REPO / "scripts" / "install.sh", root / "scripts" / "install.sh")
         (root / "scripts" / "apt-packages.txt").write_text("# none here\n")
@@ -70,6 +72,7 @@ class Scratch:
             capture_output=True,
             text=True,
             timeout=60,
+            env={**os.environ, "OPENENV_CONTAINERS_DROPIN": str(self.dropin)},
         )
         assert (result.returncode == 0) == ok, result
         return result.stdout + result.stderr
@@ -102,7 +105,7 @@ def test_second_run_skips_pip(scratch: Scratch) -> None:
 def test_asking_for_the_test_tools_after_a_plain_install(scratch: Scratch) -> None:
     scratch.install()
     [call] = scratch.pip_calls()
-    assert "-e . -e envs/a_env" in call
+    assert "-e .[containers] -e envs/a_env" in call
     scratch.install("--test")
     [call] = scratch.pip_calls()
     assert "-e .[test] " in call
@@ -177,3 +180,13 @@ def test_a_broken_venv_and_reinstall_run_pip(scratch: Scratch) -> None:
     scratch.install("--test", "--reinstall")
     assert len(scratch.pip_calls()) == 1
     assert "usage:" in scratch.install("--tset", ok=False)
+
+
+@pytest.mark.skipif(shutil.which("podman") is None, reason="podman is not installed")
+def test_podman_gets_its_drop_in_once_and_never_over_a_file_of_yours(scratch: Scratch) -> None:
+    scratch.install()
+    text = scratch.dropin.read_text()
+    assert 'runtime = "runc"' in text and 'cgroup_manager = "cgroupfs"' in text
+    scratch.dropin.write_text("# mine\n")
+    scratch.install("--reinstall")
+    assert scratch.dropin.read_text() == "# mine\n"

@@ -143,8 +143,10 @@ class Scenario:
     client: Callable[..., Any]
     """The typed client class, constructed as ``client(base_url=...)``."""
     play: Play
-    isolation: Literal["none", "sandbox"] = "none"
-    """``"sandbox"``: every session in its own sandbox (skipped where sandboxes cannot run)."""
+    isolation: Literal["none", "sandbox", "container"] = "none"
+    """``"sandbox"``: every session in its own sandbox (skipped where sandboxes cannot run);
+    ``"container"``: the server in a container of the environment's image (``openenv
+    build``; skipped where no container engine answers)."""
     seeds_from: str | None = None
     """Play the same episodes (seeds) as this scenario; default: its own name."""
     missing: Callable[[], str | None] | None = None

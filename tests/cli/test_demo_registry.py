@@ -21,6 +21,7 @@ CLI = Path(registry.__file__).parent
 DEMO_ORDER = [
     "echo",
     "echo (sandboxed)",
+    "echo (container)",
     "coding (sandboxed)",
     "coding: reward hacks (sandboxed)",
     "terminal (sandboxed)",
@@ -120,7 +121,8 @@ def test_other_packages_follow_the_tour_by_name(
         fake_entry("echo_env", "echo_env.demo:SCENARIOS"),
     ]
     monkeypatch.setattr(registry, "entry_points", lambda group: found)
-    assert list(registry.scenarios()) == ["echo", "echo (sandboxed)", "one", "two", "three"]
+    echo = ["echo", "echo (sandboxed)", "echo (container)"]
+    assert list(registry.scenarios()) == [*echo, "one", "two", "three"]
 
 
 def test_two_scenarios_of_one_name_are_refused(

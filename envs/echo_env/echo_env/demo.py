@@ -1,5 +1,5 @@
 """The echo environment's demo scenarios (see :mod:`openenv.demos`): the same episodes
-unsandboxed and with every session in its own sandbox."""
+unsandboxed, with every session in its own sandbox, and served from a container."""
 
 from __future__ import annotations
 
@@ -37,5 +37,13 @@ SCENARIOS = [
         play=play,
         isolation="sandbox",
         seeds_from="echo",  # the same episodes, so the same rewards, as unsandboxed
+    ),
+    Scenario(
+        "echo (container)",
+        env="echo_env",
+        client=EchoEnv,
+        play=play,
+        isolation="container",  # its image, built by openenv build the first time
+        seeds_from="echo",
     ),
 ]

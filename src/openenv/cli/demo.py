@@ -4,8 +4,10 @@ For every demo scenario: start its environment's server in-process (a real
 uvicorn server on a free loopback port), play episodes through its typed client
 over the real WebSocket, and report rewards, step latencies and what a new
 session costs (WebSocket connect, first reset). A scenario with
-``isolation="sandbox"`` runs every session in its own bubblewrap sandbox; where
-sandboxes cannot run, it is skipped with the reason (unless asked for by name).
+``isolation="sandbox"`` runs every session in its own bubblewrap sandbox, and one
+with ``isolation="container"`` serves from the environment's image in a container
+(built the first time); where sandboxes or containers cannot run, the scenario is
+skipped with the reason (unless asked for by name).
 
 The scenarios themselves belong to the environment packages (``<package>/demo.py``,
 :mod:`openenv.demos`); :mod:`.scenarios` finds the installed ones, in the table's order.
@@ -18,7 +20,8 @@ import math
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,7 +36,8 @@ from .. import __version__
 from ..demos import Episode, Scenario
 from ..discovery import EnvironmentNotFound, find_environment
 from ..environment import derive_seed
-from .output import CliError, console, format_duration
+from ..errors import OpenEnvError
+from .output import CliError, console, err_console, format_duration
 from .scenarios import scenarios
 
 __all__ = ["ScenarioResult", "demo", "percentile", "run_scenario"]
@@ -121,8 +125,6 @@ def run_scenario(
     sandboxes cannot run is skipped, or fails if ``required``.
     """
     from ..runtime.sandbox import SandboxUnavailable, check_sandbox
-    from ..server import ServerConfig, create_app
-    from ..server.run import BackgroundServer
 
     result = ScenarioResult(chosen)
     start = time.perf_counter()
@@ -141,19 +143,27 @@ def run_scenario(
                 raise RuntimeError(lacking)
             result.skipped = lacking
             return result
-        found = find_environment(chosen.env)
+        if chosen.isolation == "container":
+            try:
+                from ..runtime.engine import engine
+
+                engine()
+            except OpenEnvError as exc:
+                if required:
+                    raise
+                result.skipped = str(exc)
+                return result
         client_class = chosen.client
-        config = ServerConfig(isolation=chosen.isolation)
-        app = create_app(found.env_class, config=config)
-        with BackgroundServer(app) as server:
-            with client_class(base_url=server.url) as client:
+        with _served(chosen) as (url, token, app):
+            with client_class(base_url=url, token=token) as client:
                 for index in range(episodes):
                     episode = Episode(artifacts=artifacts)
                     chosen.play(client, derive_seed(seed, chosen.seed_name, index), episode)
                     result.episodes.append(episode)
                     advance()
-            _wait_until_warm(app)
-            result.connect_s, result.first_reset_s = time_new_session(client_class, server.url)
+            if app is not None:
+                _wait_until_warm(app)
+            result.connect_s, result.first_reset_s = time_new_session(client_class, url, token)
     except EnvironmentNotFound as exc:
         result.error = f"{exc}"
     except Exception as exc:
@@ -162,10 +172,42 @@ def run_scenario(
     return result
 
 
-def time_new_session(client_class: Any, base_url: str) -> tuple[float, float]:
+@contextmanager
+def _served(chosen: Scenario) -> Iterator[tuple[str, str | None, Any]]:
+    """The scenario's server: ``(url, token, app)``; ``app`` is ``None`` for a container.
+
+    In-process (a real uvicorn server in a thread) for ``none`` and ``sandbox``; for
+    ``container``, the environment's image (built first if it is not there, which
+    the first time also makes a base image: minutes) in a locked-down container.
+    """
+    from ..server import ServerConfig, create_app
+    from ..server.run import BackgroundServer
+
+    found = find_environment(chosen.env)
+    if chosen.isolation == "container":
+        from ..deploy.images import build_image, default_tag
+        from ..runtime.container import ContainerRuntime
+        from ..runtime.engine import engine
+
+        tag = default_tag(found.name)
+        if not engine().images.list(name=tag):
+            err_console.print(f"building {tag} for the container scenario (once)")
+            build_image(found.name, tag=tag)
+        with ContainerRuntime(tag) as runtime:
+            assert runtime.base_url is not None
+            yield runtime.base_url, runtime.token, None
+        return
+    app = create_app(found.env_class, config=ServerConfig(isolation=chosen.isolation))
+    with BackgroundServer(app) as server:
+        yield server.url, None, app
+
+
+def time_new_session(
+    client_class: Any, base_url: str, token: str | None = None
+) -> tuple[float, float]:
     """Seconds to open a new session's WebSocket, and then for its first reset."""
     started = time.perf_counter()
-    with client_class(base_url=base_url) as client:  # connects on entering
+    with client_class(base_url=base_url, token=token) as client:  # connects on entering
         connected = time.perf_counter()
         client.reset(seed=0)
         reset = time.perf_counter()
