@@ -5,7 +5,8 @@ directory. Blocks that talk to ``http://localhost:8000`` get the server their do
 starts before them (its last ``openenv serve ENV --port 8000`` block), started the
 same way here on a free port, which is the one thing changed in the block; blocks
 that call ``from_env`` start their own servers, as a user's would. A block that
-needs a sandbox is skipped, with the reason, where sandboxes cannot run.
+needs a sandbox is skipped, with the reason, where sandboxes cannot run; one that
+runs a container, where no container engine is installed.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -30,6 +32,7 @@ DOCS = ["README.md", "docs/isolation.md", "envs/coding_env/README.md"]
 README_SERVER = "http://localhost:8000"
 SERVE_8000 = re.compile(r"^openenv serve (\S+) --port 8000\b", re.MULTILINE)
 SANDBOXED = re.compile(r'isolation="sandbox"|coding_env|terminal_env|CodingEnv|TerminalEnv')
+CONTAINERS = re.compile(r"from_docker_image|build_image|from_hub")
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -173,6 +176,8 @@ def test_snippet_runs_as_written(
         missing = missing_for_sandboxed_programs()
         if missing is not None:
             pytest.skip(f"needs sandboxes: {missing}")
+    if CONTAINERS.search(snippet.code) and not (shutil.which("podman") or shutil.which("docker")):
+        pytest.skip("needs a container engine: apt-get install podman (scripts/apt-packages.txt)")
     code = snippet.code
     env = snippet.server()
     if env is not None:
