@@ -36,6 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -296,7 +297,9 @@ def container_logs(container_id: str, lines: int = LOG_LINES) -> str:
 def _spawn_reaper(container_id: str) -> subprocess.Popen[bytes]:
     """The process that removes ``container_id`` once this one lets go of its stdin."""
     return subprocess.Popen(
-        [sys.executable, "-m", "openenv.runtime.reaper", container_id],
+        # -P: the script's folder (this package's modules) is not put first on sys.path.
+        [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []),
+         str(Path(__file__).with_name("reaper.py")), container_id],  # fmt: skip
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""Removes containers once their starter lets go: ``python -m openenv.runtime.reaper ID...``.
+"""Removes containers once their starter lets go: ``python reaper.py ID...``.
 
 :class:`~openenv.runtime.container.ContainerRuntime` starts one per container, in a
 session of its own, with its stdin a pipe from the starting process. The reaper
@@ -20,7 +20,9 @@ def main(container_ids: list[str]) -> int:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     while sys.stdin.buffer.read(4096):
         pass  # nothing is ever sent; only the end of the pipe matters
-    from .container import remove_container
+    # Imported only now: the reaper starts beside a container that is starting, and
+    # should cost that start nothing (it runs as a script, not through the package).
+    from openenv.runtime.container import remove_container
 
     failed = 0
     for container_id in container_ids:
