@@ -298,8 +298,12 @@ def _spawn_reaper(container_id: str) -> subprocess.Popen[bytes]:
     """The process that removes ``container_id`` once this one lets go of its stdin."""
     return subprocess.Popen(
         # -P: the script's folder (this package's modules) is not put first on sys.path.
-        [sys.executable, *(["-P"] if sys.version_info >= (3, 11) else []),
-         str(Path(__file__).with_name("reaper.py")), container_id],  # fmt: skip
+        [
+            sys.executable,
+            *(["-P"] if sys.version_info >= (3, 11) else []),
+            str(Path(__file__).with_name("reaper.py")),
+            container_id,
+        ],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
