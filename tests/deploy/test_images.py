@@ -60,7 +60,21 @@ def test_a_staged_context_builds_with_plain_podman_build(
     assert "docker build" in done.stdout
     assert (context / "Dockerfile").is_file() and (context / "openenv.yaml").is_file()
     assert list((context / "wheels" / "env").glob("*.whl"))
-    tag = "openenv-test-plain:latest"
+    build_and_serve_with_podman(context, "openenv-test-plain:latest")
+
+
+def test_a_staged_space_builds_and_serves(engine_url: str, tiny_env: Path, tmp_path: Path) -> None:
+    """What openenv push uploads to a Space is a context the Space's builder can build."""
+    from openenv.deploy.push import stage_space
+
+    build_image(tiny_env, tag="openenv-test-tiny:latest")  # makes sure the base is here
+    folder = stage_space(tiny_env, tmp_path / "space", repo_id="team/tiny")
+    assert (folder / "README.md").read_text().startswith("---\n")
+    build_and_serve_with_podman(folder, "openenv-test-space:latest")
+
+
+def build_and_serve_with_podman(context: Path, tag: str) -> None:
+    """``podman build`` (the CLI, not our code) on ``context``, then run it until healthy."""
     built = subprocess.run(
         ["podman", "build", "-q", "--build-arg", f"BASE={LOCAL_BASE}", "-t", tag, str(context)],
         capture_output=True,
@@ -68,7 +82,7 @@ def test_a_staged_context_builds_with_plain_podman_build(
     )
     assert built.returncode == 0, built.stderr[-2000:]
     port = free_port()
-    name = f"openenv-test-plain-{port}"
+    name = f"openenv-test-{port}"
     subprocess.run(
         ["podman", "run", "-d", "--rm", "--name", name, "-p", f"127.0.0.1:{port}:8000", tag],
         check=True,
