@@ -15,6 +15,7 @@ On disconnect: the server-side session (and its episode) is gone. ``step()`` and
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -298,6 +299,19 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
         if ws is not None:
             ws.close()
 
+    def _abort(self, reason: str) -> None:
+        """Cut the connection at once: no closing handshake, no wait on websockets' lock.
+
+        The server sees the TCP connection end and closes the session.
+        """
+        ws, self._ws = self._ws, None
+        self._lost = reason
+        if ws is not None:
+            try:
+                ws.socket.shutdown(socket.SHUT_RDWR)  # wakes websockets' reader thread
+            except OSError:
+                pass
+
     def _call(
         self,
         kind: str,
@@ -321,6 +335,14 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
                 # A refused session (e.g. CAPACITY_REACHED) gets an error frame, then a
                 # close; if the close beat our send, that frame is still queued: read it.
                 pass
+            except BaseException:
+                # Interrupted inside websockets' send (Ctrl-C): the frame may be half
+                # written, and websockets' connection lock may stay held for good (its
+                # send_context keeps it across a generator's yield; an interrupt raised as
+                # that generator is entered or left never releases it). Anything that
+                # sends again, a closing handshake included, would wait forever on it.
+                self._abort(f"{kind} interrupted while sending")
+                raise
             while True:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
