@@ -167,3 +167,28 @@ def test_stateless_http_is_the_same(pairs, method, path, body) -> None:
         have["observation"].pop("draw")
         want["observation"].pop("draw")
     assert have == want
+
+
+def test_a_namespace_package_binds_the_folder_of_the_class(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``tests`` has no ``__init__.py``: when a loaded env folder with a ``tests/`` of its
+    own goes first on ``sys.path`` (as ``openenv serve ./envs/x`` does), the sandbox must
+    still get the folder holding the class (the CI failure of 2026-12-06)."""
+    import sys
+
+    from openenv.runtime.isolated import package_binds
+
+    (tmp_path / "tests").mkdir()
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    binds = package_binds(TrialEnv)
+    root = __file__.rsplit("/tests/", 1)[0]
+    assert binds[f"{root}/tests"] == "tests"
+    assert f"{tmp_path}/tests" not in binds
+    served = start_server(create_app(TrialEnv, config=sandbox_config(pool=0)))
+    try:
+        with open_ws(served) as ws:
+            reply = ask(ws, {"type": "reset", "data": {}})
+            assert reply["type"] == "observation", reply
+    finally:
+        served.stop()

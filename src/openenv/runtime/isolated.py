@@ -110,15 +110,26 @@ def check_worker_import(env_class: type) -> str:
 
 
 def package_binds(*classes: type) -> dict[str, str]:
-    """Host paths of the top-level packages (or modules) the worker must import."""
+    """Host paths of the top-level packages (or modules) the worker must import.
+
+    A namespace package (``tests`` without an ``__init__.py``) may have several
+    folders, in an order that changes with ``sys.path``: the one bound is the folder
+    that holds the class's own module, found from that module's file.
+    """
     binds: dict[str, str] = {}
-    for top in {"openenv", *(c.__module__.split(".")[0] for c in classes)}:
-        module = sys.modules[top]
-        paths = list(getattr(module, "__path__", []))
-        if paths:
-            binds[paths[0]] = top
-        elif getattr(module, "__file__", None):
-            binds[module.__file__] = f"{top}.py"  # type: ignore[index]
+    for name in {"openenv.environment", *(c.__module__ for c in classes)}:
+        top = name.split(".")[0]
+        path = getattr(sys.modules[name], "__file__", None)
+        if path is None:
+            continue  # check_worker_import refuses such a class before it gets here
+        is_package = os.path.basename(path).startswith("__init__.")
+        if name == top and not is_package:
+            binds[path] = f"{top}.py"
+            continue
+        folder = os.path.dirname(path)  # the module's package, or the package itself
+        for _ in range(name.count(".") - (0 if is_package else 1)):
+            folder = os.path.dirname(folder)
+        binds[folder] = top
     return binds
 
 

@@ -213,9 +213,7 @@ class SandboxPolicy(StrictModel):
             "--cap-drop", "ALL",
             "--uid", str(SANDBOX_UID),
             "--gid", str(SANDBOX_UID),
-            # A container engine's default seccomp profile refuses sethostname: the
-            # sandbox keeps the container's hostname there (its UTS namespace is still new).
-            *(() if in_container() else ("--hostname", "sandbox")),
+            *_hostname(bwrap),
             "--ro-bind", "/usr", "/usr",
             # The writable tmpfs first: host paths bound below may live under /tmp
             # (a checkout there, its .venv), and a later mount would hide them.
@@ -347,6 +345,32 @@ def _proc_sys_read_only() -> bool:
         return False
 
 
+def _probe(bwrap: str, *options: str) -> subprocess.CompletedProcess[str]:
+    """Run ``true`` in the smallest sandbox bwrap makes here, with ``options`` added."""
+    # --as-pid-1: no bwrap init that could briefly outlive the probe as an orphan.
+    probe = [bwrap, "--unshare-all", "--unshare-user", *_disable_userns(bwrap), "--as-pid-1",
+             "--die-with-parent", *options, "--ro-bind", "/usr", "/usr", "--proc", "/proc",
+             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib"]  # fmt: skip
+    if os.path.isdir("/lib64") and not os.path.islink("/lib64"):
+        probe += ["--ro-bind", "/lib64", "/lib64"]
+    elif os.path.islink("/lib64"):
+        probe += ["--symlink", os.readlink("/lib64"), "/lib64"]
+    return subprocess.run([*probe, "/usr/bin/true"], capture_output=True, text=True, timeout=30)
+
+
+@functools.lru_cache(maxsize=4)
+def _hostname(bwrap: str) -> tuple[str, ...]:
+    """``--hostname sandbox`` where sethostname is allowed: a container engine's default
+    seccomp profile refuses it, and the sandbox then keeps the container's hostname (in
+    a UTS namespace of its own all the same). Probed, not guessed from markers such as
+    ``/.dockerenv``, which hosts that allow it may have too."""
+    try:
+        allowed = _probe(bwrap, "--hostname", "sandbox").returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        allowed = False
+    return ("--hostname", "sandbox") if allowed else ()
+
+
 @functools.lru_cache(maxsize=1)
 def in_container() -> bool:
     """Whether this process runs in an OCI container (Docker's, Podman's or our images')."""
@@ -437,17 +461,7 @@ def check_sandbox(policy: SandboxPolicy | None = None) -> None:
                 f"sandbox.read_only: {path!r} does not exist on this host, so sandboxes "
                 "cannot bind it; create it or remove it from the policy"
             )
-    bwrap = bubblewrap_path()
-    # --as-pid-1: no bwrap init that could briefly outlive the probe as an orphan.
-    probe = [bwrap, "--unshare-all", "--unshare-user", *_disable_userns(bwrap), "--as-pid-1",
-             "--die-with-parent", "--ro-bind", "/usr", "/usr", "--proc", "/proc",
-             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
-             "/usr/bin/true"]  # fmt: skip
-    if os.path.isdir("/lib64") and not os.path.islink("/lib64"):
-        probe[-1:-1] = ["--ro-bind", "/lib64", "/lib64"]
-    elif os.path.islink("/lib64"):
-        probe[-1:-1] = ["--symlink", os.readlink("/lib64"), "/lib64"]
-    result = subprocess.run(probe, capture_output=True, text=True, timeout=30)
+    result = _probe(bubblewrap_path())
     if result.returncode != 0:
         detail = result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "no output"
         if "proc" in detail and in_container():
