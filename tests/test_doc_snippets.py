@@ -1,4 +1,5 @@
-"""The docs' Python examples run as written: README.md's, docs/isolation.md's, coding_env's.
+"""The docs' Python examples run as written: README.md's, docs/isolation.md's,
+docs/training.md's, coding_env's.
 
 Every ```python block is run as a script, in a fresh interpreter, in an empty
 directory. Blocks that talk to ``http://localhost:8000`` get the server their doc
@@ -28,7 +29,7 @@ import pytest
 from openenv.runtime.programs import missing_for_sandboxed_programs
 
 REPO = Path(__file__).resolve().parents[1]
-DOCS = ["README.md", "docs/isolation.md", "envs/coding_env/README.md"]
+DOCS = ["README.md", "docs/isolation.md", "docs/training.md", "envs/coding_env/README.md"]
 README_SERVER = "http://localhost:8000"
 SERVE_8000 = re.compile(r"^openenv serve (\S+) --port 8000\b", re.MULTILINE)
 SANDBOXED = re.compile(r'isolation="sandbox"|coding_env|terminal_env|CodingEnv|TerminalEnv')

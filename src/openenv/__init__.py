@@ -1,7 +1,8 @@
 """OpenEnv: isolated execution environments for agentic RL, behind one typed API.
 
 Server side, subclass :class:`Environment`; client side, use :class:`EnvClient`
-(sync), :class:`AsyncEnvClient`, or :class:`GenericEnvClient` for plain dicts.
+(sync), :class:`AsyncEnvClient`, or :class:`GenericEnvClient` for plain dicts;
+:class:`EnvPool` / :class:`AsyncEnvPool` hold many sessions as one batch.
 Every error OpenEnv raises on purpose is an :class:`OpenEnvError` (the tree is in
 :mod:`openenv.errors`).
 
@@ -45,15 +46,22 @@ _EXPORTS = {
     "AsyncGenericEnvClient": "client",
     "EnvClient": "client",
     "GenericEnvClient": "client",
+    "AsyncEnvPool": "client.envpool",
+    "Batch": "client.envpool",
+    "EnvPool": "client.envpool",
+    "SessionFailure": "client.envpool",
 }
 
 __all__ = [
     "Action",
     "AsyncEnvClient",
+    "AsyncEnvPool",
     "AsyncGenericEnvClient",
+    "Batch",
     "ConnectError",
     "DiscountedReturn",
     "EnvClient",
+    "EnvPool",
     "EnvServerError",
     "Environment",
     "EnvironmentMetadata",
@@ -67,6 +75,7 @@ __all__ = [
     "RequestTimeout",
     "Rubric",
     "Sequential",
+    "SessionFailure",
     "SessionLostError",
     "State",
     "StepResult",
@@ -94,6 +103,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from .client import AsyncEnvClient, AsyncGenericEnvClient, EnvClient, GenericEnvClient
+    from .client.envpool import AsyncEnvPool, Batch, EnvPool, SessionFailure
     from .environment import Environment, derive_seed
     from .errors import (
         ConnectError,

@@ -10,6 +10,7 @@ import pytest
 from pydantic import BaseModel, Field
 
 from openenv import Action, EnvClient, Environment, GenericEnvClient, Observation, State
+from tests.conftest import wait_until
 
 gymnasium = pytest.importorskip("gymnasium")
 from gymnasium import spaces  # noqa: E402
@@ -156,14 +157,18 @@ def test_echo_env_maps_text_to_text(echo_server):
     env.close()
 
 
-def test_the_vector_env_over_a_schema_mapped_env(grid):
-    envs = to_gymnasium_vector(lambda: GenericEnvClient(base_url=grid), 3)
+def test_the_vector_env_over_a_schema_mapped_env(serve):
+    served = serve(GridEnv)
+    envs = to_gymnasium_vector(lambda: GenericEnvClient(base_url=served.base_url), 3)
     obs, _ = envs.reset(seed=[1, 2, 3])
     assert obs["cell"].shape == (3,) and obs["distances"].shape == (3, 4)
+    # One session per sub-env (its EnvPool's), not one more per client.
+    wait_until(lambda: served.manager.active == 3)
     actions = {"move": np.array([1, 1, 1]), "speed": np.array([1, 2, 3])}
     obs, rewards, *_ = envs.step(actions)
     assert rewards.shape == (3,)
     envs.close()
+    wait_until(lambda: served.manager.active == 0)
 
 
 class FreeFormAction(Action):

@@ -97,18 +97,23 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
 
         A client from :meth:`from_env` also stops the server it started.
         """
-        ws, self._ws = self._ws, None
         try:
-            if ws is not None:
-                try:
-                    await ws.send('{"type":"close"}')
-                    await ws.close()
-                except (ConnectionClosed, OSError):
-                    pass
-                self._lost = "closed by the client"
+            await self.end_session()
         finally:
             if self._launched is not None and self._launched.alive:
                 await _in_thread(self._launched)  # stops the runtime, once
+
+    async def end_session(self) -> None:
+        """End the session but keep any server this client started; ``reset()`` opens
+        a new session."""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            try:
+                await ws.send('{"type":"close"}')
+                await ws.close()
+            except (ConnectionClosed, OSError):
+                pass
+            self._lost = "closed by the client"
 
     # -- launchers ---------------------------------------------------------------------
 

@@ -243,6 +243,16 @@ class ClientOptions:
             self.headers.setdefault("Authorization", f"Bearer {token}")
         self.subprotocols = [EXTENSIONS_SUBPROTOCOL]
 
+    def as_kwargs(self) -> dict[str, Any]:
+        """These options as client keyword arguments (the token is in ``headers``)."""
+        return {
+            "message_timeout_s": self.message_timeout_s,
+            "connect_timeout_s": self.connect_timeout_s,
+            "max_message_bytes": self.max_message_bytes,
+            "headers": dict(self.headers),
+            "verify_server": self.verify_server,
+        }
+
     def wait_s(self, timeout_s: float | None) -> float:
         """How long to wait for a reply: the step's own timeout plus a margin, if it has one."""
         return self.message_timeout_s if timeout_s is None else timeout_s + 5.0

@@ -98,18 +98,23 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
 
         A client from :meth:`from_env` also stops the server it started.
         """
-        ws, self._ws = self._ws, None
         try:
-            if ws is not None:
-                try:
-                    ws.send('{"type":"close"}')
-                    ws.close()
-                except (ConnectionClosed, OSError):
-                    pass
-                self._lost = "closed by the client"
+            self.end_session()
         finally:
             if self._launched is not None:
                 self._launched()  # stops the runtime, once
+
+    def end_session(self) -> None:
+        """End the session but keep any server this client started; ``reset()`` opens
+        a new session. (An :class:`~openenv.EnvPool` made from clients uses it.)"""
+        ws, self._ws = self._ws, None
+        if ws is not None:
+            try:
+                ws.send('{"type":"close"}')
+                ws.close()
+            except (ConnectionClosed, OSError):
+                pass
+            self._lost = "closed by the client"
 
     # -- launchers ---------------------------------------------------------------------
 

@@ -95,23 +95,44 @@ class OpenEnvGymnasiumEnv(gym.Env[Any, Any]):
     ) -> tuple[Any, dict[str, Any]]:
         """Start an episode: the reset options, ``options`` on top, and ``seed`` if given."""
         super().reset(seed=seed)
+        return self.decode_reset(self.client.reset(**self.reset_request(seed, options)))
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """Send ``action``; decode what comes back."""
+        return self.decode_step(self.client.step(self.step_request(action)))
+
+    # What goes out and what comes back, apart from the I/O: the vector env sends
+    # through an EnvPool and decodes with these.
+
+    def reset_request(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The reset options sent for ``reset(seed=seed, options=options)``."""
         sent = {**self.reset_options, **(options or {})}
         if seed is not None:
             sent["seed"] = seed
         if self.render_mode == "rgb_array" and self._codec.render_option:
             sent[self._codec.render_option] = True
-        result = self.client.reset(**sent)
-        obs, info = self._decode(result)
-        return obs, info
+        return sent
 
-    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
-        """Send ``action``; decode what comes back."""
+    def decode_reset(self, result: Any) -> tuple[Any, dict[str, Any]]:
+        """``(obs, info)`` from a reset's :class:`~openenv.StepResult`."""
+        return self._decode(result)
+
+    def step_request(self, action: Any) -> Any:
+        """The client action sent for the space's ``action``."""
         payload = self._codec.action(action)
-        sent = self._action_model.model_validate(payload) if self._action_model else payload
-        result = self.client.step(sent)
+        return self._action_model.model_validate(payload) if self._action_model else payload
+
+    def decode_step(self, result: Any) -> tuple[Any, float, bool, bool, dict[str, Any]]:
+        """``(obs, reward, terminated, truncated, info)`` from a step's result."""
         obs, info = self._decode(result)
-        terminated, truncated = self._codec.flags(result.observation, result.done)
+        terminated, truncated = self.decode_flags(result)
         return obs, float(result.reward or 0.0), terminated, truncated, info
+
+    def decode_flags(self, result: Any) -> tuple[bool, bool]:
+        """``(terminated, truncated)`` of a step's result."""
+        return self._codec.flags(result.observation, result.done)
 
     def render(self) -> np.ndarray | None:  # type: ignore[override]
         """The last frame (``render_mode="rgb_array"``), a ``uint8`` array ``(H, W, 3)``."""

@@ -1,8 +1,9 @@
 """Many OpenEnv sessions as one Gymnasium vector env: :func:`to_gymnasium_vector`.
 
-Each sub-environment is an :class:`~.env.OpenEnvGymnasiumEnv` with its own
-session; the vector env calls them all at once from a thread pool (the sockets
-wait in parallel) and batches what they return as ``SyncVectorEnv`` does.
+Each sub-environment is an :class:`~.env.OpenEnvGymnasiumEnv` that encodes actions
+and decodes results; the sessions themselves are an :class:`~openenv.EnvPool`'s
+(one event loop, every session in flight at once), and the vector env batches
+what they return as ``SyncVectorEnv`` does.
 
 Example::
 
@@ -12,8 +13,8 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from copy import deepcopy
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space, concatenate, create_empty_array, iterate
 
+from ...client.envpool import AsyncEnvPool, Batch, LoopThread, SessionFailure
 from .env import OpenEnvGymnasiumEnv, to_gymnasium
 
 
@@ -38,8 +40,10 @@ def _autoreset_mode(mode: str | AutoresetMode) -> AutoresetMode:
 class OpenEnvVectorEnv(VectorEnv[Any, Any, Any]):
     """Many OpenEnv sessions as one Gymnasium vector env; made by :func:`to_gymnasium_vector`.
 
-    Every ``reset``/``step`` calls all sessions at once (a thread per session), so a
-    step costs about one round trip, not ``n``. Autoreset follows
+    Every ``reset``/``step`` calls all sessions at once (through an
+    :class:`~openenv.AsyncEnvPool`), so a step costs about one round trip, not ``n``.
+    A session that fails raises its error (:class:`~openenv.EnvServerError`, or
+    :class:`~openenv.SessionLostError` for infrastructure). Autoreset follows
     ``gymnasium.vector.SyncVectorEnv`` (``next_step`` by default, ``same_step``,
     ``disabled`` with ``reset(options={"reset_mask": mask})``).
     """
@@ -68,7 +72,18 @@ class OpenEnvVectorEnv(VectorEnv[Any, Any, Any]):
         self.single_action_space = first.action_space
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
-        self._pool = ThreadPoolExecutor(self.num_envs, thread_name_prefix="openenv-vector")
+        self._loop = LoopThread("openenv-vector")
+        try:
+            self._pool: AsyncEnvPool[Any] = self._loop.call(
+                lambda: AsyncEnvPool.from_clients([env.client for env in self.envs])
+            )
+        except BaseException:
+            self._loop.stop()
+            raise
+        for env in self.envs:
+            # The pool has the sessions now; the clients' own (opened to read the
+            # spaces) would hold an environment each on the server for nothing.
+            env.client.end_session()
         self._env_obs: list[Any] = [None] * self.num_envs
         self._observations = create_empty_array(
             self.single_observation_space, n=self.num_envs, fn=np.zeros
@@ -99,13 +114,10 @@ class OpenEnvVectorEnv(VectorEnv[Any, Any, Any]):
                 f"options['reset_mask'] must be a bool array of shape ({self.num_envs},)"
             )
         chosen = [i for i in range(self.num_envs) if mask[i]]
-        results = list(
-            self._pool.map(
-                lambda i: self.envs[i].reset(seed=seeds[i], options=options or None), chosen
-            )
-        )
+        results = self._loop.run(self._reset([(i, seeds[i], options or None) for i in chosen]))
         infos: dict[str, Any] = {}
-        for i, (obs, info) in zip(chosen, results, strict=True):
+        for i in chosen:
+            obs, info = self.envs[i].decode_reset(results[i])
             self._env_obs[i] = obs
             self._terminations[i] = self._truncations[i] = self._autoreset_envs[i] = False
             infos = self._add_info(infos, info, i)
@@ -114,32 +126,55 @@ class OpenEnvVectorEnv(VectorEnv[Any, Any, Any]):
         )
         return (deepcopy(self._observations) if self.copy else self._observations), infos
 
-    def _one_step(self, i: int, action: Any) -> tuple[Any, float, bool, bool, dict[str, Any], Any]:
-        env = self.envs[i]
-        if self.autoreset_mode == AutoresetMode.NEXT_STEP and self._autoreset_envs[i]:
-            obs, info = env.reset()
-            return obs, 0.0, False, False, info, None
-        if self.autoreset_mode == AutoresetMode.DISABLED and self._autoreset_envs[i]:
-            raise RuntimeError(f"session {i} is done: reset it (autoreset_mode='disabled')")
-        obs, reward, terminated, truncated, info = env.step(action)
-        final = None
-        if self.autoreset_mode == AutoresetMode.SAME_STEP and (terminated or truncated):
-            final = {"final_obs": obs, "final_info": info}
-            obs, info = env.reset()
-        return obs, reward, terminated, truncated, info, final
+    async def _reset(self, calls: list[tuple[int, int | None, dict[str, Any] | None]]) -> dict:
+        """Reset sessions at once: ``calls`` are ``(index, seed, options)``."""
+
+        async def one(index: int, seed: int | None, options: dict[str, Any] | None) -> Any:
+            sent = self.envs[index].reset_request(seed, options)
+            batch = await self._pool.reset([sent.pop("seed", None)], indices=[index], **sent)
+            return _succeeded(batch)[0]
+
+        done = await asyncio.gather(*(one(*call) for call in calls))
+        return {call[0]: result for call, result in zip(calls, done, strict=True)}
+
+    async def _step(self, actions: list[Any]) -> tuple[dict, dict]:
+        """Step the sessions (resetting, in next-step mode, those that ended last step);
+        in same-step mode, reset those that end now. Results by index: (stepped, reset)."""
+        next_step = self.autoreset_mode == AutoresetMode.NEXT_STEP
+        resetting = [i for i in range(self.num_envs) if next_step and self._autoreset_envs[i]]
+        stepping = [i for i in range(self.num_envs) if i not in resetting]
+        sent = [self.envs[i].step_request(actions[i]) for i in stepping]
+        resets, batch = await asyncio.gather(
+            self._reset([(i, None, None) for i in resetting]),
+            self._pool.step(sent, indices=stepping),
+        )
+        stepped = dict(zip(stepping, _succeeded(batch), strict=True))
+        if self.autoreset_mode == AutoresetMode.SAME_STEP:
+            ended = [i for i, r in stepped.items() if any(self.envs[i].decode_flags(r))]
+            resets = await self._reset([(i, None, None) for i in ended])
+        return stepped, resets
 
     def step(self, actions: Any) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray, dict[str, Any]]:
         """Step every session at once (autoreset as the mode says)."""
         actions = list(iterate(self.action_space, actions))
-        results = list(self._pool.map(self._one_step, range(self.num_envs), actions))
+        if self.autoreset_mode == AutoresetMode.DISABLED and self._autoreset_envs.any():
+            i = int(np.flatnonzero(self._autoreset_envs)[0])
+            raise RuntimeError(f"session {i} is done: reset it (autoreset_mode='disabled')")
+        stepped, resets = self._loop.run(self._step(actions))
         infos: dict[str, Any] = {}
-        for i, (obs, reward, terminated, truncated, info, final) in enumerate(results):
+        for i in range(self.num_envs):
+            if i not in stepped:  # next-step autoreset: this step was a reset
+                obs, info = self.envs[i].decode_reset(resets[i])
+                reward, terminated, truncated = 0.0, False, False
+            else:
+                obs, reward, terminated, truncated, info = self.envs[i].decode_step(stepped[i])
+                if i in resets:  # same-step autoreset: the episode's end goes in info
+                    infos = self._add_info(infos, {"final_obs": obs, "final_info": info}, i)
+                    obs, info = self.envs[i].decode_reset(resets[i])
             self._env_obs[i] = obs
             self._rewards[i] = reward
             self._terminations[i] = terminated
             self._truncations[i] = truncated
-            if final is not None:
-                infos = self._add_info(infos, final, i)
             infos = self._add_info(infos, info, i)
         self._observations = concatenate(
             self.single_observation_space, self._env_obs, self._observations
@@ -158,11 +193,21 @@ class OpenEnvVectorEnv(VectorEnv[Any, Any, Any]):
         return tuple(env.render() for env in self.envs)
 
     def close_extras(self, **kwargs: Any) -> None:
-        """Close every session."""
+        """End every session, then close the clients (stopping servers they started)."""
         try:
-            list(self._pool.map(lambda env: env.close(), self.envs))
+            self._loop.run(self._pool.close())
         finally:
-            self._pool.shutdown(wait=False)
+            self._loop.stop()
+            for env in self.envs:
+                env.close()
+
+
+def _succeeded(batch: Batch[Any]) -> list[Any]:
+    """The batch's results; the first failure's error raised if any failed."""
+    for entry in batch:
+        if isinstance(entry, SessionFailure):
+            raise entry.error
+    return list(batch)
 
 
 def to_gymnasium_vector(

@@ -1,0 +1,148 @@
+"""What a batch of sessions costs through :class:`openenv.EnvPool`, against the raw floor.
+
+Two figures, each against its target:
+
+* **echo throughput** — our server with the benchmark's counter env; first
+  :func:`benchmarks.loadgen.step_load` (raw websockets, one process, every session
+  stepping on its own) measures steps/s, then an :class:`~openenv.AsyncEnvPool` of
+  the same number of sessions on the same server steps in lockstep batches (typed
+  results, failure handling and all). Target: the pool reaches >= 80 % of loadgen.
+* **sandboxed coding resets** — ``openenv serve coding_env --isolation sandbox``
+  with a warm pool; an :class:`~openenv.EnvPool` of 64 sessions resets once to
+  warm up (every session gets its sandbox), then ``--resets`` more times; the p50
+  of a whole-batch reset is reported. Target: <= 2 s.
+
+    python -m benchmarks.envpool                       # both, default sizes
+    python -m benchmarks.envpool --sessions 64 --steps 200 --resets 10 --json out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from benchmarks import loadgen
+from benchmarks.servers import launch
+from openenv import AsyncEnvPool, EnvPool, GenericEnvClient
+
+THROUGHPUT_TARGET = 0.80
+RESET_TARGET_S = 2.0
+
+
+async def _pool_steps(url: str, sessions: int, steps: int, warmup: int) -> dict[str, float]:
+    base = url.replace("ws://", "http://").removesuffix("/ws")
+    async with AsyncEnvPool(GenericEnvClient, base, n=sessions, verify_server=False) as pool:
+        batch = await pool.reset()
+        if batch.failures:
+            raise RuntimeError(f"pool reset failed: {batch.failures[0]}")
+        actions = [{"n": 1}] * sessions
+        for _ in range(warmup):
+            await pool.step(actions)
+        started = time.perf_counter()
+        failed = 0
+        for _ in range(steps):
+            failed += int((await pool.step(actions)).failed.sum())
+        wall = time.perf_counter() - started
+    return {"steps_per_s": sessions * steps / wall, "wall_s": wall, "failed": failed}
+
+
+def echo_throughput(sessions: int, steps: int, warmup: int = 20) -> dict[str, Any]:
+    """loadgen's steps/s and the pool's on one server, one after the other."""
+    with launch("ours") as server:
+        raw = loadgen.step_load(server.url, sessions=sessions, steps=steps, warmup=warmup)
+        if raw.errors or raw.failed_sessions:
+            raise RuntimeError(f"loadgen failed: {raw.errors[:3]}")
+        pooled = asyncio.run(_pool_steps(server.url, sessions, steps, warmup))
+    ratio = pooled["steps_per_s"] / raw.steps_per_s
+    return {
+        "sessions": sessions,
+        "steps": steps,
+        "loadgen_steps_per_s": round(raw.steps_per_s),
+        "pool_steps_per_s": round(pooled["steps_per_s"]),
+        "pool_failed": pooled["failed"],
+        "ratio": round(ratio, 3),
+        "pass": ratio >= THROUGHPUT_TARGET,
+    }
+
+
+def coding_resets(sessions: int, resets: int, warm_pool: int) -> dict[str, Any]:
+    """Whole-batch reset times of a sandboxed coding_env pool, after a warm-up reset."""
+    from coding_env import CodingEnv
+
+    server_args = ["--max-sessions", str(sessions + 8), "--warm-pool-size", str(warm_pool)]
+    started = time.perf_counter()
+    with EnvPool.from_env(
+        CodingEnv, "coding_env", n=sessions, isolation="sandbox", server_args=server_args
+    ) as pool:
+        first = pool.reset(seeds=0)
+        warmup_s = time.perf_counter() - started
+        if first.failures:
+            raise RuntimeError(f"warm-up reset failed: {first.failures[0]}")
+        times = []
+        for k in range(resets):
+            t = time.perf_counter()
+            batch = pool.reset(seeds=k * sessions)
+            times.append(time.perf_counter() - t)
+            if batch.failures:
+                raise RuntimeError(f"reset {k} failed: {batch.failures[0]}")
+    p50 = statistics.median(times)
+    return {
+        "sessions": sessions,
+        "warm_up_s": round(warmup_s, 2),
+        "reset_p50_s": round(p50, 3),
+        "reset_max_s": round(max(times), 3),
+        "pass": p50 <= RESET_TARGET_S,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=64, help="sessions per pool (64)")
+    parser.add_argument("--steps", type=int, default=200, help="measured steps per session")
+    parser.add_argument("--resets", type=int, default=10, help="measured coding resets")
+    parser.add_argument("--warm-pool", type=int, default=8, help="coding server's warm pool")
+    parser.add_argument("--only", choices=["echo", "coding"], help="one figure only")
+    parser.add_argument("--json", help="also write the figures here")
+    args = parser.parse_args(argv)
+    console = Console()
+    figures: dict[str, Any] = {}
+    if args.only in (None, "echo"):
+        with console.status("echo: loadgen, then the pool, on one server"):
+            figures["echo"] = echo_throughput(args.sessions, args.steps)
+    if args.only in (None, "coding"):
+        with console.status(f"coding: {args.sessions} sandboxed sessions"):
+            figures["coding"] = coding_resets(args.sessions, args.resets, args.warm_pool)
+    table = Table("figure", "measured", "target", "")
+    if "echo" in figures:
+        e = figures["echo"]
+        table.add_row(
+            f"echo, {e['sessions']} sessions: pool / loadgen steps/s",
+            f"{e['pool_steps_per_s']} / {e['loadgen_steps_per_s']} = {e['ratio']:.0%}",
+            f">= {THROUGHPUT_TARGET:.0%}",
+            "pass" if e["pass"] else "FAIL",
+        )
+    if "coding" in figures:
+        c = figures["coding"]
+        table.add_row(
+            f"coding (sandboxed), {c['sessions']} sessions: batch reset p50 (max)",
+            f"{c['reset_p50_s']} s ({c['reset_max_s']} s); warm-up {c['warm_up_s']} s",
+            f"<= {RESET_TARGET_S} s",
+            "pass" if c["pass"] else "FAIL",
+        )
+    console.print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(figures, f, indent=2)
+    return 0 if all(f["pass"] for f in figures.values()) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
