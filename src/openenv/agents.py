@@ -130,6 +130,30 @@ class ReferenceAgents:
             return self.noop
         return self.noop(task, result)
 
+    def agent(self, kind: str, action_type: type[BaseModel]) -> Agent | None:
+        """The ``"good"``, ``"random"`` or ``"noop"`` agent as a ``play`` function
+        (``None`` where the environment has none); ``action_type`` is what the default
+        random agent draws."""
+        if kind == "good":
+            return self.good
+        if kind == "random":
+            return self.random or random_agent(action_type)
+        if kind != "noop":
+            raise ValueError(f"a reference agent is good, random or noop, not {kind!r}")
+        if self.noop is None:
+            return None
+
+        def play_noop(session: Any, first: StepResult[Any], task: Task) -> StepResult[Any]:
+            result = first
+            for _ in range(self.max_steps):
+                action = None if result.done else self.noop_action(task, result)
+                if action is None:
+                    break
+                result = session.step(action)
+            return result
+
+        return play_noop
+
 
 NET_MARKER = "OPENENV-NET-CONNECTED"
 """What a network probe prints when its connection succeeded (built at run time, so that

@@ -59,7 +59,6 @@ from .agents import (
     Task,
     load_agents,
     package_of,
-    random_agent,
 )
 from .types import StepResult
 
@@ -446,17 +445,9 @@ def _served(target: Any, env_class: type) -> Iterator[Callable[[], Any]]:
 
 @contextlib.contextmanager
 def _remote(base_url: str, env_class: type, token: str | None) -> Iterator[Callable[[], Any]]:
-    from .client import EnvClient
+    from .client.generic import client_for
 
-    client_class = type(
-        f"{env_class.__name__}Client",
-        (EnvClient,),
-        {
-            "action_type": env_class.action_type,
-            "observation_type": env_class.observation_type,
-            "state_type": env_class.state_type,
-        },
-    )
+    client_class = client_for(env_class)
     options = {"token": token} if token else {}
     yield lambda: client_class(base_url=base_url, **options).connect()
 
@@ -572,7 +563,6 @@ class _Deep:
         self.deadline = deadline
         self.progress = progress or (lambda _: None)
         self.runs: dict[tuple[str, str], Trajectory] = {}
-        self.random = self.agents.random or random_agent(env.env_class.action_type)
 
     def add(self, level: int, name: str, status: Status, detail: str = "") -> None:
         self.report.checks.append(Check(level, name, status, detail))
@@ -618,15 +608,8 @@ class _Deep:
                     if record.done:
                         break
                     recorder.step(action)
-            elif kind == "noop":
-                result = first
-                while not result.done:
-                    action = self.agents.noop_action(task, result)
-                    if action is None:
-                        break
-                    result = recorder.step(action)
             else:
-                agent = self.random if kind == "random" else self.agents.good
+                agent = self.agents.agent(kind, self.env.env_class.action_type)
                 if agent is not None:
                     agent(recorder, first, task)
         except (_StepCap, StepRefused):

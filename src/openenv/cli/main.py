@@ -23,6 +23,7 @@ from ..errors import OpenEnvError
 from .build import build_command
 from .containers import down_command, ps_command
 from .demo import demo
+from .evaluate import eval_command
 from .init import init
 from .listing import list_command
 from .output import CliError, err_console
@@ -131,6 +132,7 @@ app.command("serve")(serve)
 app.command("list")(list_command)
 app.command("demo")(demo)
 app.command("validate")(validate_command)
+app.command("eval")(eval_command)
 app.command("build")(build_command)
 app.command("push")(push_command)
 app.command("ps")(ps_command)

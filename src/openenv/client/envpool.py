@@ -42,6 +42,10 @@ none was given); with ``autoreset_seeds=False`` autoresets send no seed, so each
 environment goes on with its own random stream, as Gymnasium's sub-environments do.
 Autoresets send the options of the last full reset, or ``autoreset_options`` if given.
 
+**Recording**: with ``recorder=`` (a :class:`~openenv.trajectories.TrajectoryRecorder`)
+every session's episodes are written as they end; one the infrastructure broke is
+written with its ``failure``.
+
 **Asynchronous steps**, for trainers that do not step in lockstep:
 :meth:`~AsyncEnvPool.send` starts one session's step and returns at once;
 :meth:`~AsyncEnvPool.recv` returns ``(index, result)`` of whichever is ready first.
@@ -53,6 +57,7 @@ import asyncio
 import contextlib
 import math
 import threading
+import time
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,6 +79,7 @@ from .sync import EnvClient
 
 if TYPE_CHECKING:
     from ..runtime.base import Runtime
+    from ..trajectories import TrajectoryRecorder
 
 ObsT = TypeVar("ObsT")
 
@@ -276,6 +282,7 @@ class AsyncEnvPool(Generic[ObsT]):
         retries: int = 2,
         backoff_s: float = 0.2,
         step_timeout_s: float | None = None,
+        recorder: TrajectoryRecorder | None = None,
         **options: Any,
     ) -> None:
         if n < 1:
@@ -293,6 +300,7 @@ class AsyncEnvPool(Generic[ObsT]):
         self.retries = retries
         self.backoff_s = backoff_s
         self.step_timeout_s = step_timeout_s
+        self.recorder = recorder
         # Session i connects with _connections[i]: (base_url, client options).
         self._connections = [(self.urls[i % len(self.urls)], options) for i in range(n)]
         self._runtimes: list[Runtime] = []
@@ -540,6 +548,9 @@ class AsyncEnvPool(Generic[ObsT]):
         for session in self._sessions:
             if session.in_flight is not None:
                 session.in_flight.cancel()
+        if self.recorder is not None:
+            for index in range(self.n):
+                self.recorder.end((id(self), index))
         try:
             await asyncio.gather(
                 *(s.client.close() for s in self._sessions), return_exceptions=True
@@ -608,6 +619,8 @@ class AsyncEnvPool(Generic[ObsT]):
         infrastructure = is_infrastructure(error)
         if infrastructure:
             self._sessions[index].broken = True
+            if self.recorder is not None:
+                self.recorder.fail((id(self), index), f"{type(error).__name__}: {error}")
         return SessionFailure(index, error, infrastructure, attempts)
 
     def _broken(self, index: int) -> SessionFailure:
@@ -620,11 +633,14 @@ class AsyncEnvPool(Generic[ObsT]):
         session = self._sessions[index]
         if session.broken:
             return self._broken(index)
+        started = time.perf_counter()
         try:
             result = await session.client.step(action, timeout_s=self.step_timeout_s)
         except OpenEnvError as exc:
             return self._failed(index, exc)
         session.done = result.done
+        if self.recorder is not None:
+            self.recorder.step((id(self), index), action, result, time.perf_counter() - started)
         return result
 
     async def _reset_one(
@@ -641,6 +657,7 @@ class AsyncEnvPool(Generic[ObsT]):
                 with contextlib.suppress(Exception):
                     await session.client.close()
                 session.client = self._client(index)
+            started = time.perf_counter()
             try:
                 result = await session.client.reset(seed=seed, **options)
             except OpenEnvError as exc:
@@ -649,6 +666,9 @@ class AsyncEnvPool(Generic[ObsT]):
                     return failure
                 continue
             session.broken, session.done = False, result.done
+            if self.recorder is not None:
+                seconds = time.perf_counter() - started
+                self.recorder.reset((id(self), index), {"seed": seed, **options}, result, seconds)
             return result
         assert failure is not None
         return failure

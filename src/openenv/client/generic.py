@@ -10,6 +10,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from .aio import AsyncEnvClient
@@ -30,3 +31,24 @@ class AsyncGenericEnvClient(AsyncEnvClient[dict[str, Any], dict[str, Any], dict[
     action_type = None
     observation_type = None
     state_type = None
+
+
+@functools.cache
+def client_for(env_class: type) -> type[EnvClient[Any, Any, Any]]:
+    """A sync client class typed with ``env_class``'s action, observation and state.
+
+    For code that has the environment class but no client of its package
+    (``openenv validate``, ``openenv eval``)::
+
+        client = client_for(EchoEnvironment)(base_url=url)
+    """
+    return type(
+        f"{env_class.__name__}Client",
+        (EnvClient,),
+        {
+            "action_type": env_class.action_type,
+            "observation_type": env_class.observation_type,
+            "state_type": env_class.state_type,
+            "__module__": __name__,
+        },
+    )

@@ -616,7 +616,7 @@ def _difference(expected: list[Outcome], actual: list[Outcome], ignored: set[str
             return f"{where} was {want[0]} then {got[0]}"
         if want[0] == "observation":
             want, got = _without(want, ignored), _without(got, ignored)
-        path = _first_difference(want[1], got[1])
+        path = first_difference(want[1], got[1])
         if path is not None:
             return f"{where} differs at {path}"
     if len(expected) != len(actual):
@@ -632,16 +632,16 @@ def _without(outcome: Outcome, ignored: set[str]) -> Outcome:
     return outcome[0], data
 
 
-def _first_difference(want: Any, got: Any, path: str = "") -> str | None:
+def first_difference(want: Any, got: Any, path: str = "") -> str | None:
     if isinstance(want, dict) and isinstance(got, dict):
         for key in sorted(set(want) | set(got), key=str):
-            found = _first_difference(want.get(key), got.get(key), f"{path}.{key}" if path else key)
+            found = first_difference(want.get(key), got.get(key), f"{path}.{key}" if path else key)
             if found is not None:
                 return found
         return None
     if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
         for index, (a, b) in enumerate(zip(want, got, strict=True)):
-            found = _first_difference(a, b, f"{path}[{index}]")
+            found = first_difference(a, b, f"{path}[{index}]")
             if found is not None:
                 return found
         return None
