@@ -75,6 +75,10 @@ fi
 rm -f "$stamp"  # until pip has succeeded
 envs=()
 for project in envs/*/pyproject.toml; do envs+=(-e "$(dirname "$project")"); done
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}" "${envs[@]}"
+# The tests train a tiny model with TRL: torch==2.13.0 is the CPU build this machine's package
+# index serves, where a bare "torch" (what trl asks for) would pull a multi-GB CUDA build.
+pins=()
+[[ $extras == "[test]" ]] && pins=("torch==2.13.0")
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras}" "${envs[@]}" "${pins[@]}"
 printf '%s\n%s\n' "$hash" "$extras" > "$stamp.tmp" && mv "$stamp.tmp" "$stamp"
 echo "OpenEnv installed in .venv (activate with: source .venv/bin/activate)"
