@@ -347,3 +347,24 @@ class DemoCheckFailed(OpenEnvError, AssertionError):
 
 class CliError(OpenEnvError):
     """A failure the user can fix; the CLI shows it as one line on stderr, exit code 1."""
+
+
+INFRASTRUCTURE_CODES = frozenset({"CAPACITY_REACHED", "FACTORY_ERROR", "SESSION_ERROR", "TIMEOUT"})
+"""Error-frame codes that say the server, not the request, failed."""
+
+
+def is_infrastructure(error: BaseException) -> bool:
+    """Whether ``error`` is a failure of the infrastructure (the connection, the server,
+    a sandboxed worker) rather than of the request: what a trainer must never score.
+
+    Example::
+
+        try:
+            result = client.step(action)
+        except OpenEnvError as exc:
+            if is_infrastructure(exc):
+                ...                       # retry elsewhere; this is not a bad episode
+    """
+    if isinstance(error, EnvServerError):
+        return error.code in INFRASTRUCTURE_CODES
+    return isinstance(error, (ConnectError, SessionLostError, RequestTimeout, OSError))

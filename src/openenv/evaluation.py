@@ -38,9 +38,8 @@ from pathlib import Path
 from typing import Any
 
 from .agents import Agent, LocalSession, ReferenceAgents, Task, load_agents, package_of
-from .client.envpool import is_infrastructure
 from .discovery import find_environment
-from .errors import ConfigError, OpenEnvError
+from .errors import ConfigError, OpenEnvError, is_infrastructure
 from .trajectories import TrajectoryRecorder
 
 REFERENCE_POLICIES = ("good", "random", "noop")

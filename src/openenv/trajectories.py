@@ -243,7 +243,7 @@ class RecordingSession:
 
     def step(self, action: Any, *args: Any, **kwargs: Any) -> StepResult[Any]:
         """The session's ``step``, recorded; an error that loses the session fails the episode."""
-        from .client.envpool import is_infrastructure
+        from .errors import is_infrastructure
 
         started = time.perf_counter()
         try:

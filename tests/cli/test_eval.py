@@ -125,3 +125,20 @@ def test_the_command_refuses_bad_options() -> None:
     assert result.exit_code == 1
     assert_one_line_error(result.stderr, "--options is not JSON")
     assert "eval" in invoke("--help").stdout
+
+
+def test_the_command_line_and_the_server_do_not_need_numpy() -> None:
+    """An image installs OpenEnv's core dependencies only: starting `openenv serve` there
+    must not import the client-side batch code (numpy), as `openenv eval` would."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, openenv.cli.main, openenv.server; "
+        "print(sorted(m for m in ('numpy', 'openenv.client.envpool', 'openenv.evaluation') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

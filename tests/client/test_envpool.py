@@ -11,8 +11,14 @@ import numpy as np
 import pytest
 
 from openenv import AsyncEnvClient, AsyncEnvPool, EnvClient, EnvPool, SessionFailure
-from openenv.client.envpool import async_client_class, is_infrastructure
-from openenv.errors import ConnectError, EnvServerError, RequestTimeout, SessionLostError
+from openenv.client.envpool import async_client_class
+from openenv.errors import (
+    ConnectError,
+    EnvServerError,
+    RequestTimeout,
+    SessionLostError,
+    is_infrastructure,
+)
 from openenv.server import ServerConfig
 from tests.conftest import Served, wait_until
 from tests.envs_for_tests import AsyncToyEnv, ToyAction, ToyEnv, ToyObservation, ToyState

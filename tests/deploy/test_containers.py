@@ -166,10 +166,15 @@ def test_serve_isolation_container_serves_until_ctrl_c(echo_image: str) -> None:
             env.reset()
             assert env.step(EchoAction(message="boxed")).observation.echoed_message == "boxed"
         os.killpg(server.pid, signal.SIGINT)
-        server.wait(timeout=120)
+        try:
+            server.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            pytest.fail(f"Ctrl-C did not stop the server in 60 s:\n{server.communicate()[1]}")
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGKILL)
+            server.wait()  # reaped: no zombie for the next tests' process checks
     wait_for_no_containers(echo_image)
 
 

@@ -34,7 +34,10 @@ def _chromium_missing() -> str | None:
     return None
 
 
-pytestmark = pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chromium_missing()))
+pytestmark = [
+    pytest.mark.skipif(_chromium_missing() is not None, reason=str(_chromium_missing())),
+    pytest.mark.timeout(200),  # a browser start, then up to 70 s for the stop and its stacks
+]
 
 READY = "ready"
 STAGED_TOO_LATE = "the staged Ctrl-C never happened"
@@ -44,7 +47,9 @@ STAGED_TOO_LATE = "the staged Ctrl-C never happened"
 # the staged moments, where the KeyboardInterrupt is raised).
 DRIVE_THE_BROWSER = textwrap.dedent(
     f"""
-    import contextlib, os, signal, sys
+    import contextlib, faulthandler, os, signal, sys
+
+    faulthandler.register(signal.SIGUSR1, all_threads=True)  # the test asks for stacks if stuck
 
     from openapp_env import OpenAppAction, OpenAppEnv
     from openapp_env.server.environment import OpenAppEnvironment
@@ -127,7 +132,13 @@ def test_ctrl_c_while_driving_the_browser_leaves_no_unretrieved_future(moment: s
         try:
             _, stderr = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
-            pytest.fail("Ctrl-C did not stop the process (still running after 60 s)")
+            process.send_signal(signal.SIGUSR1)  # every thread's stack, to say where it hangs
+            try:
+                _, stderr = process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                _, stderr = process.communicate()
+            pytest.fail(f"Ctrl-C did not stop the process (still running after 60 s):\n{stderr}")
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)

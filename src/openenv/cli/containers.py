@@ -133,8 +133,13 @@ def serve_in_container(
         f"{(runtime.container_id or '')[:12]} of {escape(tag)} ({auth}) - Ctrl-C to stop",
         soft_wrap=True,
     )
+    # Ctrl-C and SIGTERM only set a flag: an interrupt raised inside a call to the engine
+    # could leave its connection mid-reply, and the removal below would wait on it.
     stopped = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    previous = {
+        signum: signal.signal(signum, lambda *_: stopped.set())
+        for signum in (signal.SIGINT, signal.SIGTERM)
+    }
     try:
         while not stopped.wait(1.0):
             if not runtime.health() and runtime._state().get("Status") != "running":
@@ -142,11 +147,10 @@ def serve_in_container(
                     f"the container stopped: {escape(runtime.logs())}", soft_wrap=True
                 )
                 raise typer.Exit(1)
-    except KeyboardInterrupt:
-        pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        runtime.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)  # a second Ctrl-C interrupts the removal
+        runtime.stop()  # (and the reaper removes the container then)
     console.print("[bold]openenv[/] stopped; container removed")
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -15,7 +15,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..evaluation import EvalReport, evaluate
+if TYPE_CHECKING:
+    from ..evaluation import EvalReport
+
 from .output import CliError, console, err_console
 
 
@@ -88,6 +90,8 @@ def eval_command(
         raise CliError(f"--options is not JSON: {exc}") from None
     if not isinstance(reset_options, dict):
         raise CliError("--options must be a JSON object")
+    from ..evaluation import evaluate  # the client side, only when this command runs
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -63,35 +63,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
-import numpy as np
 from typing_extensions import Self
 
-from ..errors import (
-    ConnectError,
-    EnvServerError,
-    OpenEnvError,
-    RequestTimeout,
-    SessionLostError,
-)
+from ..errors import OpenEnvError, RequestTimeout, SessionLostError, is_infrastructure
 from ..types import StepResult
 from .aio import AsyncEnvClient
 from .sync import EnvClient
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from ..runtime.base import Runtime
     from ..trajectories import TrajectoryRecorder
 
 ObsT = TypeVar("ObsT")
-
-INFRASTRUCTURE_CODES = frozenset({"CAPACITY_REACHED", "FACTORY_ERROR", "SESSION_ERROR", "TIMEOUT"})
-"""Error-frame codes that say the server, not the request, failed."""
-
-
-def is_infrastructure(error: BaseException) -> bool:
-    """Whether ``error`` is a failure of the infrastructure rather than of the request."""
-    if isinstance(error, EnvServerError):
-        return error.code in INFRASTRUCTURE_CODES
-    return isinstance(error, (ConnectError, SessionLostError, RequestTimeout, OSError))
 
 
 @dataclass(frozen=True)
@@ -130,8 +115,13 @@ class Batch(Sequence["StepResult[ObsT] | SessionFailure"], Generic[ObsT]):
     """
 
     entries: tuple[StepResult[ObsT] | SessionFailure, ...]
-    reset: np.ndarray = field(repr=False)
-    """True where the entry is the first of an episode (a reset, or an autoreset)."""
+    first: tuple[bool, ...] = field(repr=False)
+    """Which entries begin an episode; see :attr:`reset`."""
+
+    @property
+    def reset(self) -> np.ndarray:
+        """True where the entry is the first of an episode (a reset, or an autoreset)."""
+        return _numpy().array(self.first, dtype=bool)
 
     @overload
     def __getitem__(self, index: int) -> StepResult[ObsT] | SessionFailure: ...
@@ -146,7 +136,7 @@ class Batch(Sequence["StepResult[ObsT] | SessionFailure"], Generic[ObsT]):
     @property
     def failed(self) -> np.ndarray:
         """True where the session's call failed."""
-        return np.array([isinstance(e, SessionFailure) for e in self.entries], dtype=np.bool_)
+        return _numpy().array([isinstance(e, SessionFailure) for e in self.entries], dtype=bool)
 
     @property
     def failures(self) -> list[SessionFailure]:
@@ -156,19 +146,19 @@ class Batch(Sequence["StepResult[ObsT] | SessionFailure"], Generic[ObsT]):
     @property
     def rewards(self) -> np.ndarray:
         """Rewards as float64; NaN where the call failed or the step gave no reward."""
-        return np.array(
+        return _numpy().array(
             [
                 math.nan if isinstance(e, SessionFailure) or e.reward is None else float(e.reward)  # type: ignore[arg-type]
                 for e in self.entries
             ],
-            dtype=np.float64,
+            dtype=float,
         )
 
     @property
     def done(self) -> np.ndarray:
         """True where the episode ended (False where the call failed)."""
-        return np.array(
-            [not isinstance(e, SessionFailure) and e.done for e in self.entries], dtype=np.bool_
+        return _numpy().array(
+            [not isinstance(e, SessionFailure) and e.done for e in self.entries], dtype=bool
         )
 
     @property
@@ -183,6 +173,7 @@ class Batch(Sequence["StepResult[ObsT] | SessionFailure"], Generic[ObsT]):
         numbers of one shape in every successful observation. Rows of failed
         sessions are NaN (the array is then float).
         """
+        np = _numpy()
         rows = [_as_dict(o) for o in self.observations]
         present = [r for r in rows if r is not None]
         if not present:
@@ -209,6 +200,15 @@ class Batch(Sequence["StepResult[ObsT] | SessionFailure"], Generic[ObsT]):
                     column[i] = next(it)
             stacked[name] = column
         return stacked
+
+
+def _numpy() -> Any:
+    """numpy, imported when a batch is first read as arrays (servers never need it)."""
+    try:
+        import numpy
+    except ImportError:
+        raise ImportError("a Batch's arrays need numpy: pip install numpy") from None
+    return numpy
 
 
 def _as_dict(observation: Any) -> dict[str, Any] | None:
@@ -438,7 +438,7 @@ class AsyncEnvPool(Generic[ObsT]):
         entries = await asyncio.gather(
             *(self._reset_one(i, seed, options) for i, seed in zip(chosen, listed, strict=True))
         )
-        return Batch(tuple(entries), reset=np.ones(len(chosen), dtype=np.bool_))
+        return Batch(tuple(entries), first=(True,) * len(chosen))
 
     async def step(
         self, actions: Sequence[Any], *, indices: Sequence[int] | None = None
@@ -463,7 +463,7 @@ class AsyncEnvPool(Generic[ObsT]):
                 for i, action, reset, seed in zip(chosen, actions, resetting, seeds, strict=True)
             )
         )
-        return Batch(tuple(entries), reset=np.array(resetting, dtype=np.bool_))
+        return Batch(tuple(entries), first=tuple(resetting))
 
     async def state(self) -> list[Any]:
         """Every session's state; a :class:`SessionFailure` where it could not be had."""

@@ -49,8 +49,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..client import EnvClient
-from ..client.envpool import EnvPool, SessionFailure, is_infrastructure
-from ..errors import OpenEnvError
+from ..client.envpool import EnvPool, SessionFailure
+from ..errors import OpenEnvError, is_infrastructure
 from ..types import Action
 
 DEFAULT_RESET_KEYS = ("seed", "task_id", "episode_id")
