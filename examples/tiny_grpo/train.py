@@ -94,15 +94,16 @@ def train(
     dataset = Dataset.from_list([{"prompt": "Say it."}] * (steps * generations))
     server = str(HERE / "say_word")
     with EnvPool.from_env(SayWordClient, server, n=generations) as pool:
+        rollout = RolloutFunction(
+            pool, max_turns=1, max_new_tokens=8, reset_options={"target": target}
+        )
         trainer = GRPOTrainer(
             model=AutoModelForCausalLM.from_pretrained(model_dir),
             processing_class=AutoTokenizer.from_pretrained(model_dir),
             reward_funcs=env_reward,
             args=config,
             train_dataset=dataset,
-            rollout_func=RolloutFunction(
-                pool, max_turns=1, max_new_tokens=8, reset_options={"target": target}
-            ),
+            rollout_func=rollout,
             callbacks=[Progress()],
         )
         trainer.remove_callback(PrinterCallback)  # our one line per step instead of its dicts
@@ -117,7 +118,14 @@ def train(
         f"{'learned' if learned else 'not learned'}; {time.perf_counter() - started:.0f} s; "
         f"curve in {out / 'rewards.png'}"
     )
-    return {"rewards": rewards, "first": first, "last": last, "learned": learned}
+    return {
+        "rewards": rewards,
+        "first": first,
+        "last": last,
+        "learned": learned,
+        "episodes": rollout.episodes,
+        "server_stopped": not any(r.health() for r in pool._pool._runtimes),
+    }
 
 
 def write_curve(out: Path, rewards: list[float]) -> None:
