@@ -22,11 +22,23 @@ from openenv.integrations.trl import (
     text_field,
     tool_name,
 )
-from tests.conftest import Served, start_server, wait_until
+from tests.conftest import Served, wait_until
 
 pytestmark = pytest.mark.timeout(300)
 
-TEXT_ENVS = ["echo_env", "wordle_env", "hangman_env", "guess_number_env"]
+TEXT_ENVS = [
+    "echo_env",
+    "wordle_env",
+    "hangman_env",
+    "guess_number_env",
+    "coding_env",
+    "terminal_env",
+    "openspiel_env",
+]
+"""The shipped environments a text agent can play: each works with both of TRL's paths."""
+
+SAY = "[cranes] [e] [50] print(1)"
+"""Text every text env reads as some action (a guess, a letter, a number, code)."""
 
 
 @pytest.fixture(scope="module")
@@ -34,49 +46,93 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_tiny_lm(tmp_path_factory.mktemp("tiny"))
 
 
-def client_and_app(name: str) -> tuple[type, Any]:
-    """The env's sync client class (``<Name>Env``) and an app serving it."""
+def client_class_of(name: str) -> type:
+    """The env package's sync client class (``<Name>Env``)."""
     import importlib
 
     from openenv.discovery import find_environment
-    from openenv.server import ServerConfig, create_app
 
     found = find_environment(name)
     package = importlib.import_module(found.env_class.__module__.split(".")[0])
-    client = getattr(
-        package,
-        package.__all__[
-            [n.endswith("Env") and not n.startswith("Async") for n in package.__all__].index(True)
-        ],
-    )
-    return client, create_app(found.env_class, config=ServerConfig())
+    (client,) = [
+        getattr(package, n) for n in package.__all__ if n.endswith("Env") and "Async" not in n
+    ]
+    return client
 
 
-@pytest.mark.parametrize("name", TEXT_ENVS)
-def test_the_factory_gives_typed_documented_tools(name: str) -> None:
+@pytest.fixture(scope="module", params=TEXT_ENVS)
+def text_env(request: pytest.FixtureRequest) -> Iterator[tuple[str, type, str]]:
+    """(name, client class, URL) of a served text env (isolation from its openenv.yaml)."""
+    from openenv.runtime.local import LocalRuntime
+
+    runtime = LocalRuntime(request.param, require_token=False)
+    try:
+        yield request.param, client_class_of(request.param), runtime.start()
+    finally:
+        runtime.stop()
+
+
+def parse_for(client_class: type) -> Callable[[str], Any] | None:
+    """How text becomes an action where the action has no one text field (openspiel)."""
+    try:
+        text_field(client_class.action_type)
+    except TypeError:
+        return lambda text: client_class.action_type(action_id=0)
+    return None
+
+
+def test_the_factory_gives_typed_documented_tools(text_env: tuple[str, type, str]) -> None:
     """Every tool has the schema transformers reads (TRL's path), and acting scores."""
     from transformers.utils import get_json_schema
 
-    client_class, app = client_and_app(name)
-    served = start_server(app)
-    try:
-        factory = environment_factory(client_class, served.base_url)
-        environment = factory()
-        action = tool_name(client_class.action_type)
-        assert action in factory.tools
-        for tool in factory.tools:
-            schema = get_json_schema(getattr(environment, tool))
-            assert schema["function"]["name"] == tool and schema["function"]["description"]
-        opening = environment.reset(seed=3, prompt=[{"role": "user", "content": "x"}])
-        assert isinstance(opening, str) and opening
-        field = text_field(client_class.action_type)
-        answer = getattr(environment, action)(**{field: "[cranes] [e] [50] hello"})
-        assert isinstance(answer, str) and answer
-        assert isinstance(environment.get_reward(), float)
-        factory.close()
-        wait_until(lambda: served.manager.active == 0)
-    finally:
-        served.stop()
+    _, client_class, url = text_env
+    factory = environment_factory(client_class, url)
+    environment = factory()
+    action = tool_name(client_class.action_type)
+    assert action in factory.tools
+    for tool in factory.tools:
+        schema = get_json_schema(getattr(environment, tool))
+        assert schema["function"]["name"] == tool and schema["function"]["description"]
+    opening = environment.reset(seed=3, prompt=[{"role": "user", "content": "x"}])
+    assert isinstance(opening, str) and opening
+    parse = parse_for(client_class)
+    arguments = {text_field(client_class.action_type): SAY} if parse is None else {"action_id": 0}
+    answer = getattr(environment, action)(**arguments)
+    assert isinstance(answer, str) and answer and not answer.startswith("Invalid action")
+    assert isinstance(environment.get_reward(), float)
+    factory.close()
+
+
+class FakeTrainer:
+    """What RolloutFunction reads of a GRPOTrainer: the model and the tokenizer."""
+
+    def __init__(self, path: Path) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.model = AutoModelForCausalLM.from_pretrained(path)
+        self.processing_class = AutoTokenizer.from_pretrained(path)
+        self.accelerator = self
+
+    def unwrap_model(self, model: Any) -> Any:
+        return model
+
+
+def test_the_rollout_function_plays_episodes(text_env: tuple[str, type, str], tiny: Path) -> None:
+    _, client_class, url = text_env
+    with EnvPool(client_class, url, n=3) as pool:
+        rollout = RolloutFunction(
+            pool, max_turns=2, max_new_tokens=6, parse=parse_for(client_class)
+        )
+        output = rollout(["Play."] * 3, FakeTrainer(tiny))
+    assert set(output) == {"prompt_ids", "completion_ids", "logprobs", "env_mask", "env_reward"}
+    for key in ("prompt_ids", "completion_ids", "logprobs", "env_mask", "env_reward"):
+        assert len(output[key]) == 3
+    for ids, logprobs, mask in zip(
+        output["completion_ids"], output["logprobs"], output["env_mask"], strict=True
+    ):
+        assert len(ids) == len(logprobs) == len(mask) and 1 in mask  # the model spoke
+        assert all(lp <= 0 for lp, m in zip(logprobs, mask, strict=True) if m)
+    assert all(isinstance(r, float) for r in output["env_reward"])
 
 
 def test_the_action_tool_acts_and_the_return_adds_up(serve: Callable[..., Served]) -> None:

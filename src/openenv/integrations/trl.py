@@ -32,8 +32,8 @@ which :func:`env_reward` passes on as the reward::
     trainer = GRPOTrainer(model, reward_funcs=env_reward, rollout_func=rollout, ...)
 
 Observations become text with :func:`observation_text` (the ``prompt`` field where
-there is one, else the fields as JSON); the model's text becomes the action's one
-required text field (``message``, ``code``, ``command``) unless ``parse`` says
+there is one, else the fields as JSON); the model's text becomes the action's text
+field (``message``, ``code``, ``command``: :func:`text_field`) unless ``parse`` says
 otherwise.
 """
 
@@ -85,22 +85,21 @@ def observation_text(observation: Any) -> str:
 
 
 def text_field(action_type: type[BaseModel]) -> str:
-    """The action's one required text field (``message``, ``code``, ``command``).
+    """The action's text field (``message``, ``code``, ``command``): its one required
+    ``str`` field, or else its one ``str`` field.
 
-    Raises ``TypeError`` naming the fields when there is not exactly one: then
-    pass ``parse=`` to say how text becomes an action.
+    Raises ``TypeError`` naming the fields when there is no such field: then pass
+    ``parse=`` to say how text becomes an action.
     """
-    fields = [
-        name
-        for name, info in action_type.model_fields.items()
-        if info.is_required() and info.annotation is str
-    ]
-    if len(fields) != 1:
-        raise TypeError(
-            f"{action_type.__name__} has {len(fields)} required text fields "
-            f"({', '.join(fields) or 'none'}), not one: pass parse= (text -> action)"
-        )
-    return fields[0]
+    text = [n for n, info in action_type.model_fields.items() if info.annotation is str]
+    required = [n for n in text if action_type.model_fields[n].is_required()]
+    for fields in (required, text):
+        if len(fields) == 1:
+            return fields[0]
+    raise TypeError(
+        f"{action_type.__name__} has no one text field ({', '.join(text) or 'none'}): "
+        "pass parse= (text -> action)"
+    )
 
 
 def tool_name(action_type: type) -> str:
@@ -287,12 +286,32 @@ def _make_method(
     return method
 
 
+def _tool_type(annotation: Any) -> type:
+    """The JSON-schema-able type of a field for a tool's signature: ``int | None`` is
+    ``int``, a ``Literal`` of strings ``str``, ``list[...]`` ``list``; else ``str``."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _tool_type(options[0]) if len(options) == 1 else str
+    if origin is typing.Literal:
+        values = typing.get_args(annotation)
+        return type(values[0]) if values and len({type(v) for v in values}) == 1 else str
+    if origin in (list, tuple, set):
+        return list
+    if origin is dict:
+        return dict
+    return annotation if annotation in _JSON_TYPES.values() else str
+
+
 def _action_method(name: str, action_type: type[BaseModel]) -> Callable[..., str]:
     parameters, descriptions = [], {}
     for field_name, info in action_type.model_fields.items():
         if field_name == "metadata":
             continue
-        annotation = info.annotation if info.annotation in _JSON_TYPES.values() else str
+        annotation = _tool_type(info.annotation)
         default = (
             inspect.Parameter.empty
             if info.is_required()
@@ -350,9 +369,9 @@ class RolloutFunction:
     """A TRL ``rollout_func``: the trainer's model plays one episode per prompt.
 
     ``pool`` holds the sessions (as many as the generation batch); ``parse`` turns
-    the model's text into an action (default: the action's one required text
-    field); ``text`` an observation into the next user message; ``max_turns``
-    bounds an episode; ``max_new_tokens`` one turn's generation.
+    the model's text into an action (default: the action's :func:`text_field`);
+    ``text`` an observation into the next user message; ``max_turns`` bounds an
+    episode; ``max_new_tokens`` one turn's generation.
     Each episode is ``reset`` with the next seed (``seed``, ``seed + 1``, ...).
     """
 
