@@ -308,6 +308,7 @@ class AsyncEnvPool(Generic[ObsT]):
         self._next_seed: int | None = None
         self._reset_options: dict[str, Any] = {}
         self._ready: asyncio.Queue[tuple[int, Entry[ObsT]]] = asyncio.Queue()
+        self._sent = 0  # steps sent and not finished
         self._closed = False
 
     # -- launchers ---------------------------------------------------------------------
@@ -510,9 +511,11 @@ class AsyncEnvPool(Generic[ObsT]):
             call = self._step_one(index, action)
         task = asyncio.ensure_future(call)
         session.in_flight = task
+        self._sent += 1
 
         def finished(task: asyncio.Task[Any]) -> None:
             session.in_flight = None
+            self._sent -= 1
             if not task.cancelled():
                 self._ready.put_nowait((index, task.result()))
 
@@ -536,7 +539,7 @@ class AsyncEnvPool(Generic[ObsT]):
     @property
     def in_flight(self) -> int:
         """How many sent steps are not finished yet."""
-        return sum(s.in_flight is not None for s in self._sessions)
+        return self._sent
 
     # -- closing -----------------------------------------------------------------------
 
