@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -145,10 +146,11 @@ def test_a_dead_server_is_an_infrastructure_failure_never_a_zero(
 
 
 def test_autoreset_replaces_a_broken_session(serve: Callable[..., Served]) -> None:
-    served = serve(ToyEnv, ServerConfig(step_timeout_s=0.2, timeout_grace_s=0.2))
+    # 3 s: ample for the quick step on a busy machine; the other sleeps 60 (cancelled).
+    served = serve(AsyncToyEnv, ServerConfig(step_timeout_s=3, timeout_grace_s=0.5))
     with EnvPool(ToyClient, served.base_url, n=2, autoreset=True, backoff_s=0.01) as pool:
         pool.reset(seeds=0)
-        slow = [ToyAction(message="a"), ToyAction(message="b", seconds=5)]
+        slow = [ToyAction(message="a"), ToyAction(message="b", seconds=60)]
         batch = pool.step(slow)
         failure = batch[1]
         assert isinstance(failure, SessionFailure) and failure.infrastructure
@@ -169,26 +171,42 @@ def test_a_reset_retries_when_the_server_is_full(serve: Callable[..., Served]) -
         assert failures[0].error.code == "CAPACITY_REACHED"
 
 
+class HeldEnv(AsyncToyEnv):
+    """A step whose message is "hold" waits until the test lets it go (``release``)."""
+
+    release = threading.Event()
+
+    async def _step(  # type: ignore[override]
+        self, action: ToyAction, timeout_s: float | None = None
+    ) -> ToyObservation:
+        if action.message == "hold":
+            async with asyncio.timeout(30):
+                while not HeldEnv.release.is_set():
+                    await asyncio.sleep(0.01)
+        return self._observe(action)
+
+
 def test_send_and_recv_return_whichever_is_ready(serve: Callable[..., Served]) -> None:
-    served = serve(AsyncToyEnv)
+    served = serve(HeldEnv)
+    HeldEnv.release.clear()
     with EnvPool(ToyClient, served.base_url, n=3) as pool:
         pool.reset()
-        pool.send(0, ToyAction(message="slow", seconds=1.0))
-        pool.send(2, ToyAction(message="fast"))
+        pool.send(0, ToyAction(message="hold"))
+        pool.send(2, ToyAction(message="quick"))
         assert pool.in_flight in (1, 2)
-        index, result = pool.recv(timeout_s=10)
-        assert index == 2 and result.observation.echoed == "fast"  # type: ignore[union-attr]
+        index, result = pool.recv(timeout_s=30)  # session 0 cannot answer before we let it
+        assert index == 2 and result.observation.echoed == "quick"  # type: ignore[union-attr]
         with pytest.raises(RuntimeError, match="already has a step in flight"):
             pool.send(0, ToyAction(message="again"))
         with pytest.raises(RuntimeError, match="in flight"):
             pool.step(say("a", "b", "c"))
-        index, result = pool.recv(timeout_s=10)
-        assert index == 0 and result.observation.echoed == "slow"  # type: ignore[union-attr]
+        with pytest.raises(RequestTimeout):
+            pool.recv(timeout_s=0.05)  # session 0 is still held
+        HeldEnv.release.set()
+        index, result = pool.recv(timeout_s=30)
+        assert index == 0 and result.observation.echoed == "hold"  # type: ignore[union-attr]
         with pytest.raises(RuntimeError, match="nothing to receive"):
             pool.recv()
-        pool.send(1, ToyAction(message="x", seconds=5))
-        with pytest.raises(RequestTimeout):
-            pool.recv(timeout_s=0.05)
 
 
 class GatheringEnv(AsyncToyEnv):
