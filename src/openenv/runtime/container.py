@@ -28,6 +28,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
@@ -46,6 +47,8 @@ from ..errors import RuntimeStartError
 from ..suggest import StrictModel
 from .base import Runtime
 from .engine import LABEL, engine, engine_url, is_podman, pull_image
+
+log = logging.getLogger("openenv.runtime")
 
 CONTAINER_PORT = 8000
 """The port servers listen on inside an image built by ``openenv build``."""
@@ -115,7 +118,10 @@ class ContainerRuntime(Runtime):
                 self._run()
                 self.base_url = self._wait_until_healthy()
             except BaseException:
-                self.stop()
+                try:
+                    self.stop()
+                except Exception as exc:  # the start's own error is the one to raise
+                    log.warning("could not remove the container that failed to start: %s", exc)
                 raise
             return self.base_url
 
@@ -137,11 +143,14 @@ class ContainerRuntime(Runtime):
         with self._lock:
             container_id, self.container_id = self.container_id, None
             self.base_url = None
-            if container_id is not None:
-                remove_container(container_id)
-            reaper, self._reaper = self._reaper, None
-            if reaper is not None:
-                _release(reaper)
+            try:
+                if container_id is not None:
+                    remove_container(container_id)
+            finally:
+                # Released even if the engine refused the removal: the reaper then tries.
+                reaper, self._reaper = self._reaper, None
+                if reaper is not None:
+                    _release(reaper)
 
     def logs(self, lines: int = LOG_LINES) -> str:
         """The container's last ``lines`` lines of output ("" when there is none)."""
@@ -268,20 +277,29 @@ class ContainerRuntime(Runtime):
 # -- the containers of this host --------------------------------------------------------
 
 
-def remove_container(container_id: str) -> bool:
-    """Remove a container, running or not; ``False`` if it was already gone."""
+def remove_container(container_id: str, wait_s: float = 60.0) -> bool:
+    """Remove a container, running or not, and return once it is gone (``False`` if it
+    was already). A removal already under way elsewhere (the reaper's) is waited for,
+    up to ``wait_s``, so that "removed" means the engine no longer lists it."""
     import docker.errors
 
+    api = engine().api
     try:
-        engine().api.remove_container(container_id, force=True, v=True)
+        api.remove_container(container_id, force=True, v=True)
     except docker.errors.NotFound:
         return False
     except docker.errors.APIError as exc:
         if exc.status_code == 404 or "no such container" in str(exc).lower():
             return False
-        if exc.status_code == 409:  # removal already in progress
-            return True
-        raise
+        if exc.status_code != 409:  # 409: removal already in progress
+            raise
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            try:
+                api.inspect_container(container_id)
+            except docker.errors.NotFound:
+                break
+            time.sleep(0.05)
     return True
 
 
