@@ -247,7 +247,8 @@ class ContainerRuntime(Runtime):
                 if state.get("Status") in ("exited", "dead", "removed"):
                     raise RuntimeStartError(
                         self._failure(
-                            f"exited with code {state.get('ExitCode')} before it was healthy"
+                            f"exited with code {state.get('ExitCode')} before it was healthy",
+                            exited=True,
                         )
                     )
                 if url is None:
@@ -266,8 +267,14 @@ class ContainerRuntime(Runtime):
                 time.sleep(interval)
                 interval = min(interval * 1.5, 0.2)
 
-    def _failure(self, what: str) -> str:
+    def _failure(self, what: str, exited: bool = False) -> str:
         logs = self.logs()
+        # The engine's log of a container that just exited can lag its exit (Podman's
+        # conmon writes it): give it a moment before saying it printed nothing.
+        deadline = time.monotonic() + (3.0 if exited else 0.0)
+        while not logs.strip() and time.monotonic() < deadline:
+            time.sleep(0.1)
+            logs = self.logs()
         shown = " | ".join(line for line in logs.splitlines() if line.strip())
         return f"container of {self.image} {what}" + (
             f"; its last output: {shown}" if shown else "; it printed nothing"
