@@ -124,7 +124,7 @@ def train(
         "last": last,
         "learned": learned,
         "episodes": rollout.episodes,
-        "server_stopped": not any(r.health() for r in pool._pool._runtimes),
+        "server_stopped": not any(r.health() for r in pool.runtimes),
     }
 
 

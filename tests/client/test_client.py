@@ -25,7 +25,7 @@ from openenv import (
     State,
     ToolError,
 )
-from openenv.server import ServerConfig
+from openenv.server import ServerConfig, create_app
 from tests.conftest import free_socket, start_server, wait_until
 from tests.envs_for_tests import AsyncToyEnv, Recorder, ToyAction, ToyEnv, ToyObservation, ToyState
 
@@ -605,5 +605,34 @@ def test_start_server_helper_serves_an_app():
     try:
         with ToyClient(base_url=served.base_url) as client:
             assert client.reset().observation.step_count == 0
+    finally:
+        served.stop()
+
+
+@pytest.mark.timeout(60)
+def test_ctrl_c_reaches_a_waiting_step_even_when_another_thread_takes_the_signal() -> None:
+    """The kernel may hand a process's SIGINT to any thread; Python runs the handler in
+    the main thread only when it next wakes. A step waiting for its reply must wake
+    often enough to raise KeyboardInterrupt (seen in CI: a 60 s hang under load)."""
+    import signal
+
+    served = start_server(create_app(AsyncToyEnv, config=ServerConfig()))
+    try:
+        with ToyClient(base_url=served.base_url, message_timeout_s=600) as client:
+            client.reset()
+
+            def interrupt_from_another_thread() -> None:
+                wait_until(
+                    lambda: (
+                        served.manager.active == 1
+                        and any(s.env.steps_started for s in served.manager.sessions.values())
+                    ),
+                    timeout=30,
+                )
+                signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+            threading.Thread(target=interrupt_from_another_thread, daemon=True).start()
+            with pytest.raises(KeyboardInterrupt):
+                client.step(ToyAction(message="slow", seconds=300))
     finally:
         served.stop()

@@ -244,8 +244,8 @@ def test_from_env_starts_and_stops_its_servers() -> None:
 
     pool = EnvPool.from_env(EchoEnv, "echo_env", n=4, servers=2, isolation="none", retries=1)
     try:
-        runtimes = pool._pool._runtimes
-        assert len(runtimes) == 2 and len(set(pool._pool.urls)) == 2
+        runtimes = pool.runtimes
+        assert len(runtimes) == 2 and len(set(pool.urls)) == 2
         pool.reset()
         batch = pool.step([EchoAction(message=f"m{i}") for i in range(4)])
         assert [r.observation.echoed_message for r in batch] == ["m0", "m1", "m2", "m3"]  # type: ignore[union-attr]

@@ -572,6 +572,11 @@ class AsyncEnvPool(Generic[ObsT]):
     def __len__(self) -> int:
         return self.n
 
+    @property
+    def runtimes(self) -> list[Runtime]:
+        """The servers this pool started (``from_env``, ``from_docker_image``) and stops."""
+        return list(self._runtimes)
+
     # -- plumbing ----------------------------------------------------------------------
 
     def _client(self, index: int) -> AsyncEnvClient[Any, Any, Any]:
@@ -781,6 +786,21 @@ class EnvPool(Generic[ObsT]):
     def in_flight(self) -> int:
         """How many sent steps are not finished yet."""
         return self._pool.in_flight
+
+    @property
+    def client_class(self) -> type[AsyncEnvClient[Any, Any, Any]]:
+        """The (async) client class every session uses."""
+        return self._pool.client_class
+
+    @property
+    def urls(self) -> list[str]:
+        """The servers the sessions are spread over."""
+        return self._pool.urls
+
+    @property
+    def runtimes(self) -> list[Runtime]:
+        """The servers this pool started (``from_env``, ``from_docker_image``) and stops."""
+        return self._pool.runtimes
 
     def reset(
         self,

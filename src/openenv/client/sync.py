@@ -50,6 +50,9 @@ ActT = TypeVar("ActT")
 ObsT = TypeVar("ObsT")
 StateT = TypeVar("StateT")
 
+RECV_SLICE_S = 0.25
+"""The longest a reply is waited for at a time, so that Ctrl-C is noticed (see ``_call``)."""
+
 
 class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
     """Synchronous client of one environment session.
@@ -352,7 +355,15 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     raise TimeoutError
-                reply = core.match(ws.recv(timeout=remaining), request_id, REPLY_TYPES[kind])
+                # Waited in slices: Python runs signal handlers in the main thread only,
+                # and a SIGINT the kernel hands to another thread (the server's, the
+                # socket reader's) does not wake a wait here; each slice's end lets a
+                # Ctrl-C be raised within RECV_SLICE_S (the CI hang under load).
+                try:
+                    raw = ws.recv(timeout=min(remaining, RECV_SLICE_S))
+                except TimeoutError:
+                    continue
+                reply = core.match(raw, request_id, REPLY_TYPES[kind])
                 if reply is not None:
                     return reply
         except BaseException as exc:

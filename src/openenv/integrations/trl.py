@@ -395,7 +395,7 @@ class RolloutFunction:
         self.reset_options = dict(reset_options or {})
         self.temperature = temperature
         if parse is None:
-            action_type = pool._pool.client_class.action_type
+            action_type = pool.client_class.action_type
             if not isinstance(action_type, type) or action_type is Action:
                 raise TypeError("an untyped pool needs parse= (text -> action)")
             field = text_field(action_type)
