@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from .types import StepResult
+from .types import StepResult, nondeterministic_fields
 
 PNG_PREFIX = "iVBORw0KGgo"
 """How a base64 PNG begins (the PNG signature, encoded)."""
@@ -419,10 +419,4 @@ def _nondeterministic_fields(session: Any) -> set[str]:
         observation_type = getattr(type(env), "observation_type", observation_type)
     if isinstance(observation_type, type) and issubclass(observation_type, BaseModel):
         schema = observation_type.model_json_schema()
-    if schema is None:
-        return set()
-    return {
-        name
-        for name, prop in schema.get("properties", {}).items()
-        if isinstance(prop, dict) and prop.get("nondeterministic")
-    }
+    return set() if schema is None else nondeterministic_fields(schema)

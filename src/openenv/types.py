@@ -60,6 +60,16 @@ timing, a path): ``Field(0.0, json_schema_extra=NONDETERMINISTIC)``. It shows in
 leave the field out; everything else must repeat exactly under the same seed."""
 
 
+def nondeterministic_fields(schema: dict[str, Any]) -> set[str]:
+    """The fields a JSON schema marks :data:`NONDETERMINISTIC` (what determinism checks
+    and replays leave out)."""
+    return {
+        name
+        for name, prop in schema.get("properties", {}).items()
+        if isinstance(prop, dict) and prop.get("nondeterministic")
+    }
+
+
 class State(BaseModel):
     """Episode bookkeeping: its id and how many steps it has taken.
 

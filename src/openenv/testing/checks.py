@@ -55,6 +55,7 @@ import jsonschema
 from ..environment import Environment
 from ..errors import EnvCheckFailed, EnvServerError
 from ..protocol import ErrorCode
+from ..types import nondeterministic_fields
 from .sampling import sample
 from .targets import InProcess, Remote, Session, Target
 
@@ -254,11 +255,7 @@ class _Checker:
             for kind in ("action", "observation", "state")
         }
         self.actions = _actions(target, steps)
-        self.nondeterministic = {
-            name
-            for name, prop in self.schemas["observation"].get("properties", {}).items()
-            if prop.get("nondeterministic")
-        }
+        self.nondeterministic = nondeterministic_fields(self.schemas["observation"])
         self.reference: list[Outcome] | None = None
 
     # -- helpers -------------------------------------------------------------------------
