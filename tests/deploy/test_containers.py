@@ -121,6 +121,19 @@ def test_a_server_that_fails_to_start_says_why_and_is_removed(echo_image: str) -
     assert containers_of(echo_image) == []
 
 
+def test_a_last_line_printed_in_pieces_is_still_shown(echo_image: str) -> None:
+    # Podman logs "boom" and the newline that ends it as two pieces; asked for its tail,
+    # it answered with the empty second piece alone (1 start failure in ~10 said
+    # "it printed nothing").
+    script = (
+        "import sys, time; sys.stdout.write('no such settings: boom'); sys.stdout.flush(); "
+        "time.sleep(0.3); print(); raise SystemExit(3)"
+    )
+    runtime = ContainerRuntime(echo_image, command=["python3", "-c", script], start_timeout_s=60)
+    with pytest.raises(RuntimeStartError, match=r"exited with code 3.*no such settings: boom"):
+        runtime.start()
+
+
 def test_an_image_that_is_not_there_is_one_clear_error(engine_url: str) -> None:
     with pytest.raises(RuntimeStartError, match="no image openenv-test-absent:1 here"):
         ContainerRuntime("openenv-test-absent:1").start()

@@ -55,6 +55,7 @@ CONTAINER_PORT = 8000
 OWNER_LABELS = ("openenv.owner.host", "openenv.owner.pid", "openenv.image")
 """Labels on every container started here, besides ``openenv.managed=1``."""
 LOG_LINES = 20
+LOG_BYTES_KEPT = 64 * 1024  # of a container's log, read to find its last lines
 
 
 class ContainerLimits(StrictModel):
@@ -247,8 +248,7 @@ class ContainerRuntime(Runtime):
                 if state.get("Status") in ("exited", "dead", "removed"):
                     raise RuntimeStartError(
                         self._failure(
-                            f"exited with code {state.get('ExitCode')} before it was healthy",
-                            exited=True,
+                            f"exited with code {state.get('ExitCode')} before it was healthy"
                         )
                     )
                 if url is None:
@@ -267,15 +267,8 @@ class ContainerRuntime(Runtime):
                 time.sleep(interval)
                 interval = min(interval * 1.5, 0.2)
 
-    def _failure(self, what: str, exited: bool = False) -> str:
-        logs = self.logs()
-        # The engine's log of a container that just exited can lag its exit (Podman's
-        # conmon writes it): give it a moment before saying it printed nothing.
-        deadline = time.monotonic() + (3.0 if exited else 0.0)
-        while not logs.strip() and time.monotonic() < deadline:
-            time.sleep(0.1)
-            logs = self.logs()
-        shown = " | ".join(line for line in logs.splitlines() if line.strip())
+    def _failure(self, what: str) -> str:
+        shown = " | ".join(line for line in self.logs().splitlines() if line.strip())
         return f"container of {self.image} {what}" + (
             f"; its last output: {shown}" if shown else "; it printed nothing"
         )
@@ -312,11 +305,20 @@ def remove_container(container_id: str, wait_s: float = 60.0) -> bool:
 
 def container_logs(container_id: str, lines: int = LOG_LINES) -> str:
     """The last ``lines`` lines a container wrote to stdout and stderr."""
+    # Not the engine's ``tail``: Podman counts a line printed in parts (its k8s-file log
+    # writes "P" pieces and a closing "F" one) as its empty last piece, so a crash's only
+    # line came back as "". The whole log is read instead, keeping only its end.
+    kept = bytearray()
     try:
-        raw = engine().api.logs(container_id, stdout=True, stderr=True, tail=lines)
+        for chunk in engine().api.logs(
+            container_id, stdout=True, stderr=True, stream=True, follow=False
+        ):
+            kept += chunk
+            del kept[: max(0, len(kept) - LOG_BYTES_KEPT)]
     except Exception:
-        return ""
-    return raw.decode(errors="replace") if isinstance(raw, bytes) else str(raw)
+        pass
+    text = kept.decode(errors="replace")
+    return "".join(text.splitlines(keepends=True)[-lines:])
 
 
 def _spawn_reaper(container_id: str) -> subprocess.Popen[bytes]:
