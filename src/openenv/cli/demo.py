@@ -226,6 +226,7 @@ def _wait_until_warm(app: Any, timeout_s: float = 10.0) -> None:
 
 
 def demo(
+    context: typer.Context,
     episodes: Annotated[
         int, typer.Option("--episodes", "-n", min=1, help="Episodes per environment.")
     ] = 20,
@@ -256,7 +257,11 @@ def demo(
     "(sandboxed)" ones run every session in its own bubblewrap sandbox (skipped,
     with the reason, where sandboxes cannot run). Names for --env: as listed, or
     lower-case with dashes (coding-sandboxed).
+
+    `openenv demo train`: a tiny model learns, by GRPO, in a served environment.
     """
+    if context.invoked_subcommand is not None:
+        return  # `openenv demo train`: that command's run, not the scenarios
     chosen = _choose(env)
     for item in chosen:  # this run's files only, not an earlier run's
         shutil.rmtree(out / _slug(item.name), ignore_errors=True)

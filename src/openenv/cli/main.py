@@ -29,6 +29,7 @@ from .listing import list_command
 from .output import CliError, err_console
 from .push import push_command
 from .serve import serve
+from .train import train_command
 from .validate import validate_command
 
 
@@ -130,7 +131,14 @@ def _root(
 app.command("init")(init)
 app.command("serve")(serve)
 app.command("list")(list_command)
-app.command("demo")(demo)
+demo_app = typer.Typer(
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+demo_app.callback(invoke_without_command=True)(demo)
+demo_app.command("train")(train_command)
+app.add_typer(demo_app, name="demo")
 app.command("validate")(validate_command)
 app.command("eval")(eval_command)
 app.command("build")(build_command)
