@@ -530,6 +530,8 @@ class AsyncEnvPool(Generic[ObsT]):
         self._check_open()
         if self._ready.empty() and self.in_flight == 0:
             raise RuntimeError("nothing to receive: send() a step first")
+        if not self._ready.empty():  # no timer to arm for a step already in
+            return self._ready.get_nowait()
         try:
             async with asyncio.timeout(timeout_s):
                 return await self._ready.get()
