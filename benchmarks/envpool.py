@@ -48,13 +48,18 @@ async def _pool_steps(url: str, sessions: int, steps: int, warmup: int) -> dict[
             raise RuntimeError(f"pool reset failed: {batch.failures[0]}")
         actions = [{"n": 1}] * sessions
         for _ in range(warmup):
-            await pool.step(actions)
-        started = time.perf_counter()
+            (await pool.step(actions)).failed.sum()  # numpy imported before the clock starts
+        started, cpu = time.perf_counter(), time.process_time()
         failed = 0
         for _ in range(steps):
             failed += int((await pool.step(actions)).failed.sum())
-        wall = time.perf_counter() - started
-    return {"steps_per_s": sessions * steps / wall, "wall_s": wall, "failed": failed}
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {
+        "steps_per_s": sessions * steps / wall,
+        "wall_s": wall,
+        "failed": failed,
+        "cpu_us_per_step": cpu / (sessions * steps) * 1e6,
+    }
 
 
 async def _pool_free_running(url: str, sessions: int, steps: int) -> dict[str, float]:
@@ -64,7 +69,7 @@ async def _pool_free_running(url: str, sessions: int, steps: int) -> dict[str, f
     async with AsyncEnvPool(GenericEnvClient, base, n=sessions, verify_server=False) as pool:
         await pool.reset()
         left = [steps] * sessions
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for i in range(sessions):
             pool.send(i, {"n": 1})
         done = 0
@@ -74,11 +79,11 @@ async def _pool_free_running(url: str, sessions: int, steps: int) -> dict[str, f
             left[i] -= 1
             if left[i]:
                 pool.send(i, {"n": 1})
-        wall = time.perf_counter() - started
-    return {"steps_per_s": done / wall, "wall_s": wall}
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"steps_per_s": done / wall, "wall_s": wall, "cpu_us_per_step": cpu / done * 1e6}
 
 
-async def _raw_lockstep(url: str, sessions: int, steps: int, warmup: int) -> float:
+async def _raw_lockstep(url: str, sessions: int, steps: int, warmup: int) -> dict[str, float]:
     """Steps/s of bare websockets stepping in lockstep batches, as the pool's lockstep
     mode does: the floor of lockstep, where each batch waits for its slowest reply."""
     from websockets.asyncio.client import connect
@@ -96,10 +101,14 @@ async def _raw_lockstep(url: str, sessions: int, steps: int, warmup: int) -> flo
 
         for _ in range(warmup):
             await asyncio.gather(*(one(ws) for ws in sockets))
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(steps):
             await asyncio.gather(*(one(ws) for ws in sockets))
-        return sessions * steps / (time.perf_counter() - started)
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        return {
+            "steps_per_s": sessions * steps / wall,
+            "cpu_us_per_step": cpu / (sessions * steps) * 1e6,
+        }
     finally:
         for ws in sockets:
             await ws.close()
@@ -124,8 +133,13 @@ def echo_throughput(sessions: int, steps: int, warmup: int = 20) -> dict[str, An
             figures["loops"][loop] = {
                 "loadgen_steps_per_s": round(raw.steps_per_s),
                 "pool_steps_per_s": round(pooled["steps_per_s"]),
-                "raw_lockstep_steps_per_s": round(lockstep),
-                "lockstep_ratio": round(pooled["steps_per_s"] / lockstep, 3),
+                "raw_lockstep_steps_per_s": round(lockstep["steps_per_s"]),
+                "lockstep_ratio": round(pooled["steps_per_s"] / lockstep["steps_per_s"], 3),
+                "client_cpu_us_per_step": {
+                    "bare_lockstep": round(lockstep["cpu_us_per_step"]),
+                    "pool_lockstep": round(pooled["cpu_us_per_step"]),
+                    "pool_send_recv": round(free["cpu_us_per_step"]),
+                },
                 "pool_send_recv_steps_per_s": round(free["steps_per_s"]),
                 "pool_failed": pooled["failed"],
                 "ratio": round(ratio, 3),
@@ -201,6 +215,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "  pool lockstep / bare websockets lockstep",
                 f"{f['pool_steps_per_s']} / {f['raw_lockstep_steps_per_s']} = "
                 f"{f['lockstep_ratio']:.0%}",
+                "",
+                "",
+            )
+            cpu = f["client_cpu_us_per_step"]
+            table.add_row(
+                "  client CPU per step: bare lockstep / pool lockstep / send-recv",
+                f"{cpu['bare_lockstep']} / {cpu['pool_lockstep']} / {cpu['pool_send_recv']} µs",
                 "",
                 "",
             )

@@ -609,7 +609,7 @@ def test_start_server_helper_serves_an_app():
         served.stop()
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(120)
 def test_ctrl_c_reaches_a_waiting_step_even_when_another_thread_takes_the_signal() -> None:
     """The kernel may hand a process's SIGINT to any thread; Python runs the handler in
     the main thread only when it next wakes. A step waiting for its reply must wake
@@ -617,22 +617,29 @@ def test_ctrl_c_reaches_a_waiting_step_even_when_another_thread_takes_the_signal
     import signal
 
     served = start_server(create_app(AsyncToyEnv, config=ServerConfig()))
+    helper_failed: list[BaseException] = []
     try:
         with ToyClient(base_url=served.base_url, message_timeout_s=600) as client:
             client.reset()
 
             def interrupt_from_another_thread() -> None:
-                wait_until(
-                    lambda: (
-                        served.manager.active == 1
-                        and any(s.env.steps_started for s in served.manager.sessions.values())
-                    ),
-                    timeout=30,
-                )
+                try:
+                    wait_until(
+                        lambda: (
+                            served.manager.active == 1
+                            and any(
+                                s.env.steps_started for s in list(served.manager.sessions.values())
+                            )
+                        ),
+                        timeout=60,
+                    )
+                except BaseException as exc:  # said below, not lost in this thread
+                    helper_failed.append(exc)
                 signal.pthread_kill(threading.get_ident(), signal.SIGINT)
 
             threading.Thread(target=interrupt_from_another_thread, daemon=True).start()
             with pytest.raises(KeyboardInterrupt):
                 client.step(ToyAction(message="slow", seconds=300))
+            assert not helper_failed, f"the step never started on the server: {helper_failed}"
     finally:
         served.stop()
