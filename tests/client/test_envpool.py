@@ -179,6 +179,7 @@ class HeldEnv(AsyncToyEnv):
     async def _step(  # type: ignore[override]
         self, action: ToyAction, timeout_s: float | None = None
     ) -> ToyObservation:
+        self.steps_started += 1
         if action.message == "hold":
             async with asyncio.timeout(30):
                 while not HeldEnv.release.is_set():
@@ -207,6 +208,33 @@ def test_send_and_recv_return_whichever_is_ready(serve: Callable[..., Served]) -
         assert index == 0 and result.observation.echoed == "hold"  # type: ignore[union-attr]
         with pytest.raises(RuntimeError, match="nothing to receive"):
             pool.recv()
+
+
+async def test_a_batch_cancelled_part_way_leaves_no_session_stuck(
+    serve: Callable[..., Served],
+) -> None:
+    served = serve(HeldEnv)
+    HeldEnv.release.clear()
+    async with AsyncEnvPool(AsyncToyClient, served.base_url, n=3) as pool:
+        await pool.reset()
+        # Session 0's step is held by the server; 1 and 2 answer. The batch is cancelled
+        # while it waits for 0, with 1 and 2 sent and not yet read.
+        batch = asyncio.ensure_future(pool.step(say("hold", "quick", "quick")))
+
+        def all_steps_started() -> bool:
+            return sum(s.env.steps_started for s in list(served.manager.sessions.values())) == 3
+
+        await asyncio.to_thread(wait_until, all_steps_started, 30)
+        batch.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await batch
+        HeldEnv.release.set()
+        # Every session can be used again at once: none is left held by the lost batch.
+        async with asyncio.timeout(30):
+            first = await pool.reset(seeds=0)
+            assert not first.failed.any(), first.failures
+            again = await pool.step(say("a", "b", "c"))
+        assert [r.observation.echoed for r in again] == ["a", "b", "c"]  # type: ignore[union-attr]
 
 
 class GatheringEnv(AsyncToyEnv):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 
@@ -50,6 +51,31 @@ StateT = TypeVar("StateT")
 
 
 _closing: set[asyncio.Future[None]] = set()
+
+
+async def _send(ws: ClientConnection, message: dict[str, Any]) -> None:
+    try:
+        await ws.send(orjson.dumps(message).decode())
+    except ConnectionClosed:
+        # A refused session (e.g. CAPACITY_REACHED) gets an error frame, then a close;
+        # if the close beat our send, that frame is still queued: read it.
+        pass
+
+
+STEP_REPLY = REPLY_TYPES["step"]
+
+
+@dataclass(frozen=True, slots=True)
+class _SentStep:
+    """A step sent on ``ws`` whose reply is still to be read (see ``_send_step``)."""
+
+    ws: ClientConnection
+    core: ClientCore
+    request_id: Any
+    wait: float
+    deadline: float  # on the event loop's clock
+
+
 """Close handshakes still running after a dropped connection."""
 
 
@@ -306,21 +332,70 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
             wait = self.options.wait_s(timeout_s)
             try:
                 async with asyncio.timeout(wait):
-                    try:
-                        await ws.send(orjson.dumps(message).decode())
-                    except ConnectionClosed:
-                        # A refused session (e.g. CAPACITY_REACHED) gets an error frame,
-                        # then a close; if the close beat our send, that frame is still
-                        # queued: read it.
-                        pass
+                    await _send(ws, message)
                     while True:
                         reply = core.match(await ws.recv(), request_id, REPLY_TYPES[kind])
                         if reply is not None:
                             return reply
             except BaseException as exc:
-                drop, error = core.failed(exc, kind, wait, request_id)
-                if drop is not None:
-                    self._drop(drop)
-                if error is None:
-                    raise
-                raise error from None
+                raise self._failure(exc, core, kind, wait, request_id) from None
+
+    async def _send_step(self, action: ActT, timeout_s: float | None = None) -> _SentStep:
+        """The first half of :meth:`step`: the step is sent, its reply not yet read.
+
+        For a caller with many sessions in flight (the pool's lockstep batch): it sends
+        every step, then reads every reply with :meth:`_receive_step`, with no task per
+        session. The session is held until ``_receive_step`` (which must follow).
+        """
+        payload = self._step_payload(action)
+        await self._lock.acquire()
+        try:
+            if self._ws is None:
+                if self._lost is not None:
+                    raise session_lost(self._lost)
+                await self._open()
+            ws, core = self._ws, self._core
+            assert ws is not None and core is not None
+            message, request_id = core.request("step", payload, timeout_s)
+            wait = self.options.wait_s(timeout_s)
+            sent = _SentStep(ws, core, request_id, wait, asyncio.get_running_loop().time() + wait)
+            try:
+                async with asyncio.timeout_at(sent.deadline):
+                    await _send(ws, message)
+            except BaseException as exc:
+                raise self._failure(exc, core, "step", wait, request_id) from None
+        except BaseException:
+            self._lock.release()
+            raise
+        return sent
+
+    async def _receive_step(self, sent: _SentStep) -> StepResult[ObsT]:
+        """The second half of :meth:`step`: its reply, read until ``sent``'s deadline."""
+        try:
+            async with asyncio.timeout_at(sent.deadline):
+                while True:
+                    reply = sent.core.match(await sent.ws.recv(), sent.request_id, STEP_REPLY)
+                    if reply is not None:
+                        return self._parse_result(reply)
+        except BaseException as exc:
+            raise self._failure(exc, sent.core, "step", sent.wait, sent.request_id) from None
+        finally:
+            self._lock.release()
+
+    def _abandon_step(self, sent: _SentStep) -> None:
+        """A sent step whose reply will not be read (the caller was cancelled): the
+        connection goes (a late reply must not answer the next request) and the session
+        is released."""
+        if self._ws is sent.ws:
+            self._drop("step interrupted")
+        self._lock.release()
+
+    def _failure(
+        self, exc: BaseException, core: ClientCore, kind: str, wait: float, request_id: Any
+    ) -> BaseException:
+        """What a request that raised ``exc`` raises (``exc`` itself, or its typed error);
+        the connection is dropped where the core says so."""
+        drop, error = core.failed(exc, kind, wait, request_id)
+        if drop is not None:
+            self._drop(drop)
+        return exc if error is None else error
