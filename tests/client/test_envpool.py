@@ -237,6 +237,18 @@ async def test_a_batch_cancelled_part_way_leaves_no_session_stuck(
         assert [r.observation.echoed for r in again] == ["a", "b", "c"]  # type: ignore[union-attr]
 
 
+def test_a_bad_action_raises_before_any_step_is_sent(serve: Callable[..., Served]) -> None:
+    served = serve(ToyEnv)
+    with EnvPool(ToyClient, served.base_url, n=3) as pool:
+        pool.reset()
+        with pytest.raises(TypeError, match="an action is a pydantic model or a dict"):
+            pool.step([ToyAction(message="a"), 42, ToyAction(message="c")])
+        # Nothing was sent, and every session's episode goes on where it was.
+        batch = pool.step(say("a", "b", "c"))
+        assert not batch.failed.any(), batch.failures
+        assert [s.step_count for s in pool.state()] == [1, 1, 1]
+
+
 class GatheringEnv(AsyncToyEnv):
     """A step waits (up to 5 s) until ``action.number`` steps have arrived, over all sessions."""
 

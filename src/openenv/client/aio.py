@@ -340,14 +340,16 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
             except BaseException as exc:
                 raise self._failure(exc, core, kind, wait, request_id) from None
 
-    async def _send_step(self, action: ActT, timeout_s: float | None = None) -> _SentStep:
-        """The first half of :meth:`step`: the step is sent, its reply not yet read.
+    async def _send_step(
+        self, payload: dict[str, Any], timeout_s: float | None = None
+    ) -> _SentStep:
+        """The first half of :meth:`step` (``payload`` is ``_step_payload(action)``): the
+        step is sent, its reply not yet read.
 
         For a caller with many sessions in flight (the pool's lockstep batch): it sends
         every step, then reads every reply with :meth:`_receive_step`, with no task per
         session. The session is held until ``_receive_step`` (which must follow).
         """
-        payload = self._step_payload(action)
         await self._lock.acquire()
         try:
             if self._ws is None:

@@ -663,20 +663,24 @@ class AsyncEnvPool(Generic[ObsT]):
         not in yet), so the batch costs about the slowest reply, with fewer event-loop
         turns per step than one task per session."""
         entries: list[Entry[ObsT] | None] = [None] * len(chosen)
+        # Every action checked before any is sent: a bad one raises with nothing in flight.
+        payloads = [
+            self._sessions[i].client._step_payload(a) for i, a in zip(chosen, actions, strict=True)
+        ]
         sent: list[tuple[int, int, Any, Any, float]] = []
         try:
-            for k, (index, action) in enumerate(zip(chosen, actions, strict=True)):
+            for k, (index, payload) in enumerate(zip(chosen, payloads, strict=True)):
                 session = self._sessions[index]
                 if session.broken:
                     entries[k] = self._broken(index)
                     continue
                 started = time.perf_counter()
                 try:
-                    step = await session.client._send_step(action, timeout_s=self.step_timeout_s)
+                    step = await session.client._send_step(payload, timeout_s=self.step_timeout_s)
                 except OpenEnvError as exc:
                     entries[k] = self._failed(index, exc)
                     continue
-                sent.append((k, index, action, step, started))
+                sent.append((k, index, actions[k], step, started))
             while sent:
                 k, index, action, step, started = sent[0]
                 session = self._sessions[index]
