@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -213,10 +212,11 @@ def test_a_url_without_local_agents_skips_the_deep_levels(monkeypatch) -> None:
 
 
 def test_the_timeout_bounds_level_two() -> None:
-    started = time.monotonic()
-    report = validate("gym_env", deep=True, tasks=20, timeout_s=1.0, contract=False)
-    assert time.monotonic() - started < 20
+    report = validate("gym_env", deep=True, tasks=20, timeout_s=0.01, contract=False)
+    # What did not fit is reported as such, and counts as neither a pass nor a fail.
     assert not any(check.status == "fail" for check in report.checks)
+    details = " ".join(check.detail for check in report.checks)
+    assert "out of time" in details, report.checks
 
 
 # -- every shipped environment: levels 2 and 3 ---------------------------------------------------

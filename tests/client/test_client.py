@@ -218,11 +218,9 @@ def test_oversize_message_is_an_error_not_a_hang(serve):
     served = serve(ToyEnv, ServerConfig(max_message_bytes=2048))
     with ToyClient(base_url=served.base_url, message_timeout_s=5) as client:
         client.reset()
-        started = time.monotonic()
-        with pytest.raises(EnvServerError) as too_big:
+        with pytest.raises(EnvServerError) as too_big:  # a hang would raise a timeout
             client.step(ToyAction(message="x" * 3000))
         assert too_big.value.code == "MESSAGE_TOO_LARGE"
-        assert time.monotonic() - started < 2
         assert client.step(ToyAction(message="small")).observation.echoed == "small"
 
 

@@ -7,7 +7,6 @@ this test process's descendants, and no zombie (see tests/runtime/helpers.py).
 from __future__ import annotations
 
 import stat
-import time
 from pathlib import Path
 
 import httpx
@@ -100,10 +99,8 @@ def test_server_that_never_gets_healthy_is_killed(no_leaks: None, tmp_path: Path
     # stop_timeout_s, kills its process group.
     python = fake_python(tmp_path, "trap '' TERM\necho 'warming up forever'\nexec sleep 60")
     runtime = LocalRuntime("echo_env", python=python, start_timeout_s=1, stop_timeout_s=0.3)
-    started = time.monotonic()
     with pytest.raises(RuntimeStartError) as failure:
         runtime.start()
-    assert time.monotonic() - started < 10
     message = str(failure.value)
     assert "was not healthy (it never said where it listens) within 1 s" in message
     assert "warming up forever" in message

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -20,6 +20,7 @@ from openenv.runtime.programs import (
     readable_paths,
     run_program,
 )
+from tests.conftest import wait_until
 
 needs_landlock = pytest.mark.skipif(landlock.abi_version() == 0, reason="no Landlock here")
 
@@ -103,7 +104,7 @@ def sh(workspace: Workspace, script: str, timeout_s: float = 10, **options):
 def test_run_program_reports_output_and_exit_code(workspace):
     result = sh(workspace, "echo out; echo err >&2; exit 3")
     assert (result.stdout.text(), result.stderr.text(), result.exit_code) == ("out\n", "err\n", 3)
-    assert not result.timed_out and result.duration_s < 5
+    assert not result.timed_out and result.duration_s > 0
 
 
 def test_run_program_feeds_stdin(workspace):
@@ -121,19 +122,20 @@ def test_run_program_runs_in_the_workspace_with_a_clean_environment(workspace, m
 
 
 def test_run_program_kills_the_whole_group_at_the_deadline(workspace):
-    started = time.monotonic()
     result = sh(workspace, "sleep 60 & echo $!; sleep 60", timeout_s=0.5)
-    assert result.timed_out and time.monotonic() - started < 10
+    assert result.timed_out
     child = int(result.stdout.text())
-    time.sleep(0.1)
-    assert not _alive(child)
+    wait_until(lambda: not _alive(child))
 
 
 def test_run_program_does_not_wait_for_orphans_holding_its_pipes(workspace):
-    started = time.monotonic()
-    result = sh(workspace, "(setsid sleep 5 &) ; echo done", timeout_s=30)
-    assert result.stdout.text() == "done\n" and not result.timed_out
-    assert time.monotonic() - started < 4
+    # Waiting for the orphan (60 s) would run into the deadline (20 s) and say so.
+    result = sh(workspace, "(setsid sleep 60 & echo $! >&2) ; echo done", timeout_s=20)
+    orphan = int(result.stderr.text())
+    try:
+        assert result.stdout.text() == "done\n" and not result.timed_out
+    finally:
+        os.kill(orphan, signal.SIGKILL)
 
 
 def test_run_program_results_channel_is_separate_from_output(workspace):

@@ -253,7 +253,6 @@ def test_tcp_to_a_host_port_on_loopback(sandbox: Served) -> None:
 def test_tcp_and_udp_to_outside_addresses(sandbox: Served) -> None:
     """Stopped by the empty network namespace: no interface but lo, no route anywhere."""
     with attacker(sandbox) as session:
-        started = time.monotonic()
         out = session.output(
             """
             print("interfaces", socket.if_nameindex())
@@ -264,8 +263,8 @@ def test_tcp_and_udp_to_outside_addresses(sandbox: Served) -> None:
             attempt("udp 1.1.1.1:53", lambda: udp.sendto(b"x", ("1.1.1.1", 53)))
             """
         )
-        assert time.monotonic() - started < 3, "failing must be immediate, not a timeout"
     assert "interfaces [(1, 'lo')]" in out, out
+    # "unreachable" on each: refused at once; a filtered network would say "timed out".
     assert_blocked(out, attempts=3, because="unreachable")
 
 
