@@ -189,6 +189,15 @@ async def test_huge_text_stops_at_the_action_timeout(env, action):
     assert await env.page.eval_on_selector("textarea", "t => t.value.length") == typed
 
 
+async def test_an_action_playwright_gives_up_on_says_the_same_timeout(env):
+    """A click on a disabled button waits until Playwright's own limit (the same deadline)
+    ends it: the agent reads the action timeout, as when our clock ends it first."""
+    await env.reset_async(seed=2, free=True, action_timeout_s=0.05)
+    await env.page.set_content("<button bid='b' disabled>no</button>")
+    obs = await env.step_async(act(action_type="click", bid="b"))
+    assert obs.last_action_error == "click('b') timed out after 0.05 s"
+
+
 async def test_sessions_do_not_see_each_others_data():
     first, second = OpenAppEnvironment(), OpenAppEnvironment()
     try:

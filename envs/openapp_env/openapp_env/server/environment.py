@@ -33,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 from playwright.async_api import BrowserContext, Dialog, Page
 from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import TimeoutError as PlaywrightTimeout
 from pydantic import Field
 
 from openenv import Environment, Rubric, derive_seed, tool
@@ -207,10 +208,12 @@ class OpenAppEnvironment(Environment[OpenAppAction, OpenAppObservation, OpenAppS
                 await self.activity.settle(page, max(deadline - loop.time(), 0.1))
         except InvalidAction as exc:
             return str(exc)
+        except (TimeoutError, PlaywrightTimeout):
+            # Playwright's own limit is the same deadline (at least 0.1 s): one message,
+            # whichever clock noticed first (a loaded machine decides which).
+            return f"{command.describe()} timed out after {timeout_s:g} s"
         except PlaywrightError as exc:
             return _short(exc, command)
-        except TimeoutError:
-            return f"{command.describe()} timed out after {timeout_s:g} s"
         return ""
 
     async def _act(self, page: Page, command: Command, deadline: float) -> None:
