@@ -73,6 +73,12 @@ if ((!reinstall)) && [[ -f $stamp ]]; then
 fi
 
 rm -f "$stamp"  # until pip has succeeded
+# The distribution `openenv` (OpenEnv 0.10 on PyPI, and this project's own name before it
+# became openenv-rl) installs the same `openenv` module as ours: only one may be in the venv.
+if .venv/bin/python -m pip show --quiet openenv >/dev/null 2>&1; then
+    echo "removing the distribution 'openenv' from .venv: its 'openenv' module is replaced by openenv-rl's"
+    .venv/bin/python -m pip uninstall --quiet --yes openenv
+fi
 envs=()
 for project in envs/*/pyproject.toml; do envs+=(-e "$(dirname "$project")"); done
 # The tests train a tiny model with TRL: torch==2.13.0 is the CPU build this machine's package

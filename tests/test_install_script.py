@@ -20,6 +20,10 @@ REPO = Path(__file__).resolve().parents[1]
 
 FAKE_PYTHON = """#!/bin/sh
 root="$(cd "$(dirname "$0")/../.." && pwd)"
+if [ "$1" = "-m" ] && [ "$2" = "pip" ] && [ "$3" = "show" ]; then
+    [ -e "$root/openenv-installed" ]  # a distribution called openenv is there, or not
+    exit $?
+fi
 if [ "$1" = "-m" ] && [ "$2" = "pip" ]; then
     echo "$*" >> "$root/pip-calls"
     [ -e "$root/pip-fails" ] && exit 1
@@ -31,7 +35,7 @@ exec {python} "$@"
 ENV_PYPROJECT = """[project]
 name = "{name}"
 version = "0.1.0"
-dependencies = ["openenv"]
+dependencies = ["openenv-rl"]
 
 [project.entry-points."openenv.environments"]
 {name} = "{name}.server.environment:Env"
@@ -191,3 +195,13 @@ def test_podman_gets_its_drop_in_once_and_never_over_a_file_of_yours(scratch: Sc
     scratch.dropin.write_text("# mine\n")
     scratch.install("--reinstall")
     assert scratch.dropin.read_text() == "# mine\n"
+
+
+def test_a_distribution_called_openenv_is_removed_first(scratch: Scratch) -> None:
+    # OpenEnv 0.10 (or this project under its old name) provides the same `openenv` module.
+    (scratch.root / "openenv-installed").touch()
+    out = scratch.install()
+    uninstall, install = scratch.pip_calls()
+    assert uninstall == "-m pip uninstall --quiet --yes openenv"
+    assert install.startswith("-m pip install ")
+    assert "its 'openenv' module is replaced by openenv-rl's" in out

@@ -33,11 +33,12 @@ from typing import Any
 from uuid import uuid4
 
 import uvicorn
+from pydantic import Field
+from smolagents import LocalPythonExecutor
+
 from openenv.core.env_server.http_server import create_app
 from openenv.core.env_server.interfaces import Environment
 from openenv.core.env_server.types import Action, Observation, State
-from pydantic import Field
-from smolagents import LocalPythonExecutor
 
 AUTHORIZED_IMPORTS = ["json"]
 """Imports allowed beyond smolagents' base list (the public coding env adds ``json``)."""

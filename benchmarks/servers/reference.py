@@ -27,10 +27,11 @@ import uuid
 from typing import Any
 
 from _serverutil import raise_nofile_limit, server_parser
+from pydantic import Field
+
 from openenv.core.env_server.http_server import create_app
 from openenv.core.env_server.interfaces import Environment
 from openenv.core.env_server.types import Action, Observation, State
-from pydantic import Field
 
 
 class CounterAction(Action):

@@ -50,6 +50,10 @@ _EXPORTS = {
     "Batch": "client.envpool",
     "EnvPool": "client.envpool",
     "SessionFailure": "client.envpool",
+    "AutoAction": "auto",
+    "AutoEnv": "auto",
+    "GenericAction": "core",
+    "SyncEnvClient": "core",
 }
 
 __all__ = [
@@ -57,6 +61,8 @@ __all__ = [
     "AsyncEnvClient",
     "AsyncEnvPool",
     "AsyncGenericEnvClient",
+    "AutoAction",
+    "AutoEnv",
     "Batch",
     "ConnectError",
     "DiscountedReturn",
@@ -69,6 +75,7 @@ __all__ = [
     "EpisodeOver",
     "FunctionRubric",
     "Gate",
+    "GenericAction",
     "GenericEnvClient",
     "Observation",
     "OpenEnvError",
@@ -79,6 +86,7 @@ __all__ = [
     "SessionLostError",
     "State",
     "StepResult",
+    "SyncEnvClient",
     "ToolError",
     "TrajectoryRubric",
     "WeightedSum",
@@ -102,8 +110,10 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from .auto import AutoAction, AutoEnv
     from .client import AsyncEnvClient, AsyncGenericEnvClient, EnvClient, GenericEnvClient
     from .client.envpool import AsyncEnvPool, Batch, EnvPool, SessionFailure
+    from .core import GenericAction, SyncEnvClient
     from .environment import Environment, derive_seed
     from .errors import (
         ConnectError,

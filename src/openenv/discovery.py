@@ -32,6 +32,7 @@ import importlib.util
 import inspect
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import (
     Distribution,
@@ -92,6 +93,11 @@ class FoundEnvironment:
     """Human-readable origin, e.g. ``"openenv-echo-env 0.1.0 (entry point)"`` or a folder."""
     root: Path | None = None
     """The folder holding ``openenv.yaml``, when there is one."""
+    factory: Callable[[], Any] | None = None
+    """What makes each session's instance when it is not the class itself (an OpenEnv
+    0.10 package whose ``create_app`` was given a factory function)."""
+    max_sessions: int | None = None
+    """The session limit the package's own app set (``max_concurrent_envs``), if any."""
 
     @property
     def description(self) -> str:
@@ -300,15 +306,41 @@ def _from_folder(path: Path) -> FoundEnvironment:
     root = path.resolve()
     settings = read_settings(settings_file)
     spec = settings.get("environment")
-    if not isinstance(spec, str):
+    app_spec = settings.get("app")
+    if not isinstance(spec, str) and not isinstance(app_spec, str):
         raise EnvironmentNotFound(
-            f"{settings_file} has no 'environment: package.module:ClassName' entry"
+            f"{settings_file} has no 'environment: package.module:ClassName' entry "
+            "(nor an OpenEnv 0.10 'app: module:app' entry)"
         )
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
-    env_class = load_class(spec)
     name = str(settings.get("name") or root.name)
+    if not isinstance(spec, str):
+        return _from_app(str(app_spec), name, settings, _display_path(root), root)
+    env_class = load_class(spec)
     return FoundEnvironment(name, env_class, settings, _display_path(root), root)
+
+
+def _from_app(
+    spec: str, name: str, settings: dict[str, Any], source: str, root: Path | None
+) -> FoundEnvironment:
+    """An OpenEnv 0.10 package, found through the app its ``openenv.yaml`` names: what
+    its ``create_app(...)`` call serves (see :mod:`openenv.core.env_server.http_server`)."""
+    from .core.env_server.http_server import served_by
+
+    module_name, sep, attr = spec.partition(":")
+    if not sep or not module_name or not attr:
+        raise EnvironmentNotFound(f"app: {spec!r} is not of the form 'module:attribute'")
+    app = getattr(_import(module_name), attr, None)
+    served = served_by(app)
+    if served is None:
+        raise EnvironmentNotFound(
+            f"{spec} is not an app made by create_app() of openenv.core.env_server; "
+            "name the class in openenv.yaml as 'environment: module:ClassName'"
+        )
+    return FoundEnvironment(
+        name, served.env_class, settings, source, root, served.factory, served.max_sessions
+    )
 
 
 def _from_entry_point(entry: EntryPoint) -> FoundEnvironment:
@@ -331,8 +363,11 @@ def _from_package(package: str) -> FoundEnvironment:
     root = _settings_root(package, None)
     settings = read_settings(root / SETTINGS_FILE) if root else {}
     spec = settings.get("environment")
+    name = str(settings.get("name") or package)
     if isinstance(spec, str):
         env_class = load_class(spec)
+    elif isinstance(settings.get("app"), str):
+        return _from_app(settings["app"], name, settings, f"package {package}", root)
     else:
         module_name = f"{package}.server.environment"
         if not _module_exists(module_name):
@@ -341,7 +376,6 @@ def _from_package(package: str) -> FoundEnvironment:
                 f"with an 'environment' entry and no {module_name} module"
             )
         env_class = _single_environment(_import(module_name))
-    name = str(settings.get("name") or package)
     return FoundEnvironment(name, env_class, settings, f"package {package}", root)
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Reward = float | int | bool | None
 """A reward is a number, or ``None`` when the step has nothing to score."""
@@ -101,6 +101,22 @@ class StepResult(BaseModel, Generic[ObsT]):
     reward: Reward = None
     done: bool = False
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    def __init__(
+        self,
+        observation: ObsT,
+        reward: Reward = None,
+        done: bool = False,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        # Positional arguments too, as OpenEnv 0.10's dataclass takes them.
+        super().__init__(observation=observation, reward=reward, done=done, metadata=metadata)
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _no_metadata_is_empty(cls, value: Any) -> Any:
+        # OpenEnv 0.10 clients build results with metadata=payload.get("metadata").
+        return {} if value is None else value
 
 
 class EnvironmentMetadata(BaseModel):

@@ -182,8 +182,8 @@ def serve(
     pool_size = warm_pool_size if warm_pool_size is not None else found.warm_pool_size
     if pool_size is not None:  # the flag wins over openenv.yaml
         settings["warm_pool_size"] = pool_size
-    if max_sessions is not None:
-        settings["max_sessions"] = max_sessions
+    if max_sessions is not None or found.max_sessions is not None:  # the flag wins
+        settings["max_sessions"] = max_sessions if max_sessions is not None else found.max_sessions
     if idle_timeout is not None:
         settings["idle_timeout_s"] = idle_timeout or None
     if step_timeout is not None:
@@ -194,7 +194,10 @@ def serve(
         problem = describe_validation_error(exc, model=ServerConfig)
         raise CliError(f"invalid server settings: {problem}") from None
     try:
-        app = create_app(found.env_class, config=config)
+        if found.factory is not None:
+            app = create_app(found.factory, found.env_class, config=config)
+        else:
+            app = create_app(found.env_class, config=config)
     except (SandboxUnavailable, IsolationRequired, TypeError) as exc:
         raise CliError(str(exc)) from None
     if chosen == "none" and found.env_class.requires_sandbox:

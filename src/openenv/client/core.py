@@ -103,13 +103,13 @@ class TypedClient(Generic[ActT, ObsT, StateT]):
             return action
         raise TypeError(f"an action is a pydantic model or a dict, got {type(action).__name__}")
 
-    def _parse_result(self, data: dict[str, Any]) -> StepResult[Any]:
+    def _parse_result(self, payload: dict[str, Any]) -> StepResult[Any]:
         """A :class:`StepResult` from an observation frame's ``data``."""
-        return parse_result(data, self.observation_type)
+        return parse_result(payload, self.observation_type)
 
-    def _parse_state(self, data: dict[str, Any]) -> Any:
+    def _parse_state(self, payload: dict[str, Any]) -> Any:
         """The state from a state frame's ``data``."""
-        return data if self.state_type is None else self.state_type.model_validate(data)
+        return payload if self.state_type is None else self.state_type.model_validate(payload)
 
 
 class ClientCore:

@@ -242,6 +242,11 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
             self._open()
         return self
 
+    def sync(self) -> Self:
+        """This client: it is synchronous already. (For code written for OpenEnv 0.10,
+        whose clients are async and give a blocking view with ``.sync()``.)"""
+        return self
+
     def __enter__(self) -> Self:
         return self.connect()
 

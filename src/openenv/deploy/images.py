@@ -58,8 +58,11 @@ UID = 10001
 """The unprivileged user the server runs as inside the image."""
 PORT = 8000
 """The port the image serves on (see the Dockerfile's ``EXPOSE`` and ``CMD``)."""
-PROJECT = "openenv"
-"""This project's distribution name (the import name is ``openenv`` too)."""
+PROJECT = "openenv-rl"
+"""This project's distribution name (its import name is ``openenv``)."""
+REPLACED = ("openenv", "openenv-core")
+"""The distributions of OpenEnv 0.10, which ours replaces: an OpenEnv 0.10 package's
+requirement of them is met by ours, not installed beside it."""
 
 Progress = Callable[[str], object]
 
@@ -222,7 +225,7 @@ def project_root() -> Path:
     """The source tree of this project (where its ``pyproject.toml`` is)."""
     here = Path(__file__).resolve().parents[3]
     pyproject = here / "pyproject.toml"
-    if pyproject.is_file() and re.search(r'(?m)^name\s*=\s*"openenv"', pyproject.read_text()):
+    if pyproject.is_file() and re.search(rf'(?m)^name\s*=\s*"{PROJECT}"', pyproject.read_text()):
         return here
     raise ImageBuildError(
         f"openenv build needs OpenEnv's source tree, and {here} is not one "
@@ -254,6 +257,7 @@ def dependency_pins(env_folder: Path) -> list[str]:
     roots = [Requirement(text) for text in project.get("dependencies", [])]
     roots += [Requirement(text) for text in metadata.requires(PROJECT) or []]
     skip = {canonicalize_name(PROJECT), canonicalize_name(str(project.get("name", "")))}
+    skip |= {canonicalize_name(name) for name in REPLACED}
     pins: dict[str, str] = {}
     _closure(roots, skip, pins, default_environment())
     return sorted(f"{name}=={version}" for name, version in pins.items())

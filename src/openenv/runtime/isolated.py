@@ -64,14 +64,20 @@ def environment_failed(type_name: Any, message: Any) -> EnvironmentFailed:
 
 
 def class_spec(env_class: type) -> str:
-    """``module:QualName`` of a class the worker can import; refuses what it cannot."""
+    """``module:QualName`` of a class the worker can import; refuses what it cannot.
+
+    ``module:QualName@preload`` when the class's types are bound by another module
+    (``types_bound_in``: an OpenEnv 0.10 package's ``server/app.py``, whose
+    ``create_app`` call names them): the worker imports that module first.
+    """
     module = env_class.__module__
     if module == "__main__" or "<locals>" in env_class.__qualname__:
         raise TypeError(
             f"{env_class.__qualname__} must be defined at module level in an importable "
             "module to run sandboxed (not in __main__ or inside a function)"
         )
-    return f"{module}:{env_class.__qualname__}"
+    preload = getattr(env_class, "types_bound_in", None)
+    return f"{module}:{env_class.__qualname__}" + (f"@{preload}" if preload else "")
 
 
 def check_worker_import(env_class: type) -> str:
@@ -82,7 +88,7 @@ def check_worker_import(env_class: type) -> str:
     so that no session finds out).
     """
     spec = class_spec(env_class)
-    module_name, _, qualname = spec.partition(":")
+    module_name, _, qualname = spec.partition("@")[0].partition(":")
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
@@ -109,15 +115,16 @@ def check_worker_import(env_class: type) -> str:
     return spec
 
 
-def package_binds(*classes: type) -> dict[str, str]:
-    """Host paths of the top-level packages (or modules) the worker must import.
+def package_binds(*classes: type, modules: tuple[str, ...] = ()) -> dict[str, str]:
+    """Host paths of the top-level packages (or modules) the worker must import: those of
+    ``classes`` and of the imported ``modules``.
 
     A namespace package (``tests`` without an ``__init__.py``) may have several
     folders, in an order that changes with ``sys.path``: the one bound is the folder
     that holds the class's own module, found from that module's file.
     """
     binds: dict[str, str] = {}
-    for name in {"openenv.environment", *(c.__module__ for c in classes)}:
+    for name in {"openenv.environment", *(c.__module__ for c in classes), *modules}:
         top = name.split(".")[0]
         path = getattr(sys.modules[name], "__file__", None)
         if path is None:
@@ -131,6 +138,14 @@ def package_binds(*classes: type) -> dict[str, str]:
             folder = os.path.dirname(folder)
         binds[folder] = top
     return binds
+
+
+def worker_binds(env_class: type) -> dict[str, str]:
+    """:func:`package_binds` of everything the worker imports for ``env_class``: its
+    module, its types' modules, and the module that binds them (``types_bound_in``)."""
+    types = (env_class.action_type, env_class.observation_type, env_class.state_type)  # type: ignore[attr-defined]
+    preload = getattr(env_class, "types_bound_in", None)
+    return package_binds(env_class, *types, modules=(preload,) if preload else ())
 
 
 @functools.cache
@@ -183,7 +198,7 @@ class SandboxWorker:
             # site; -S: no site module; -B: no bytecode written. The agent's programs
             # write where the worker lives, and nothing they write may be imported by it.
             argv = [python_executable(), "-I", "-S", "-B", "-c", _bootstrap(), spec, str(fd)]
-            command = policy.command(argv, packages=package_binds(env_class), cgroup=cgroup)
+            command = policy.command(argv, packages=worker_binds(env_class), cgroup=cgroup)
             spawn = asyncio.ensure_future(
                 asyncio.create_subprocess_exec(
                     *command,

@@ -36,6 +36,11 @@ from .channel import SyncChannel
 
 
 def load(spec: str) -> type:
+    """The class ``module:QualName`` names, after importing ``@preload`` if given (see
+    ``isolated.class_spec``)."""
+    spec, _, preload = spec.partition("@")
+    if preload:
+        importlib.import_module(preload)
     module_name, _, qualname = spec.partition(":")
     obj: Any = importlib.import_module(module_name)
     for part in qualname.split("."):
