@@ -25,6 +25,7 @@ import traceback
 from typing import Any
 
 from openenv.cli._validation import validate_running_environment
+
 from openenv.core.client_types import StepResult
 from openenv.core.env_client import EnvClient
 from openenv.core.env_server.mcp_types import (
@@ -524,6 +525,7 @@ def metadata(url: str) -> dict[str, Any]:
 def http_models(url: str) -> dict[str, Any]:
     """Our HTTP answers, validated by the reference's own (strict) response models."""
     import httpx
+
     from openenv.core.env_server.types import (
         EnvironmentMetadata,
         HealthResponse,
