@@ -18,10 +18,10 @@ code, or ``.sync()``; closing it stops the server it started.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
+from .client.generic import client_for
 from .core.env_client import EnvClient
 from .core.hub import is_hub_id
 from .discovery import FoundEnvironment, find_environment
@@ -46,18 +46,8 @@ def _find(name: str) -> FoundEnvironment:
     raise failure
 
 
-@functools.cache
 def _client_class(env_class: type) -> type[EnvClient[Any, Any, Any]]:
-    return type(
-        f"{env_class.__name__}Client",
-        (EnvClient,),
-        {
-            "action_type": env_class.action_type,
-            "observation_type": env_class.observation_type,
-            "state_type": env_class.state_type,
-            "__module__": __name__,
-        },
-    )
+    return client_for(env_class, EnvClient)
 
 
 class AutoEnv:

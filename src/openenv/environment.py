@@ -281,15 +281,19 @@ class Environment(Generic[ActT, ObsT, StateT]):
         self._episode_over = bool(getattr(observation, "done", False))
         return observation
 
-    def _count_step(self) -> None:
+    def _check_step_allowed(self) -> None:
+        """The episode's rules for a step: after ``reset``, before ``done``."""
         if not self._in_episode:
             raise EpisodeNotStarted("call reset before step: no episode has started")
         if self._episode_over:
             raise EpisodeOver(
                 "the episode is over (it returned done=True); call reset to start another"
             )
-        self._state.step_count += 1
         self._reward_components = None  # apply_rubric fills it in, for this step only
+
+    def _count_step(self) -> None:
+        self._check_step_allowed()
+        self._state.step_count += 1
 
     def _uncount_step(self) -> None:
         self._state.step_count -= 1

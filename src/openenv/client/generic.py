@@ -34,8 +34,8 @@ class AsyncGenericEnvClient(AsyncEnvClient[dict[str, Any], dict[str, Any], dict[
 
 
 @functools.cache
-def client_for(env_class: type) -> type[EnvClient[Any, Any, Any]]:
-    """A sync client class typed with ``env_class``'s action, observation and state.
+def client_for(env_class: type, base: type[Any] = EnvClient) -> type[Any]:
+    """A client class (``base``: our sync one by default) typed with ``env_class``'s types.
 
     For code that has the environment class but no client of its package
     (``openenv validate``, ``openenv eval``)::
@@ -44,7 +44,7 @@ def client_for(env_class: type) -> type[EnvClient[Any, Any, Any]]:
     """
     return type(
         f"{env_class.__name__}Client",
-        (EnvClient,),
+        (base,),
         {
             "action_type": env_class.action_type,
             "observation_type": env_class.observation_type,

@@ -43,7 +43,6 @@ class Served:
     env_class: type[Environment[Any, Any, Any]]
     factory: Callable[[], Any] | None
     max_sessions: int | None
-    name: str | None
 
 
 def served_by(app: Any) -> Served | None:
@@ -120,7 +119,7 @@ def create_app(
     if env_name:
         metadata = metadata.model_copy(update={"name": env_name})
     app = _create_app(factory or env_class, env_class, config=config, metadata=metadata)
-    setattr(app.state, APP_STATE_KEY, Served(env_class, factory, limit, env_name))
+    setattr(app.state, APP_STATE_KEY, Served(env_class, factory, limit))
     return app
 
 

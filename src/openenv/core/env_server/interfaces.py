@@ -34,7 +34,6 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Generic, TypeVar
 
 from ...environment import Environment as _Environment
-from ...errors import EpisodeNotStarted, EpisodeOver
 from ...types import EnvironmentMetadata
 
 ActT = TypeVar("ActT")
@@ -112,13 +111,7 @@ class Environment(_Environment[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT])
         self.rng = random.Random(self.seed)
 
     def _count_step(self) -> None:
-        if not self._in_episode:
-            raise EpisodeNotStarted("call reset before step: no episode has started")
-        if self._episode_over:
-            raise EpisodeOver(
-                "the episode is over (it returned done=True); call reset to start another"
-            )
-        self._reward_components = None
+        self._check_step_allowed()  # the rules only: the environment counts its own steps
 
     def _uncount_step(self) -> None:
         pass
