@@ -22,10 +22,10 @@ from uuid import uuid4
 
 import uvicorn
 from fastmcp import FastMCP
-from openenv.core.env_server.mcp_environment import MCPEnvironment
 from pydantic import Field
 
 from openenv.core.env_server.http_server import create_app
+from openenv.core.env_server.mcp_environment import MCPEnvironment
 from openenv.core.env_server.mcp_types import CallToolAction, ListToolsAction
 from openenv.core.env_server.types import Action, Observation, State
 

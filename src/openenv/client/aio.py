@@ -41,6 +41,7 @@ from .core import (
     session_lost,
     tool_value,
 )
+from .timeouts import LazyTimeout
 
 if TYPE_CHECKING:
     from ..runtime.base import Runtime
@@ -55,7 +56,7 @@ _closing: set[asyncio.Future[None]] = set()
 
 async def _send(ws: ClientConnection, message: dict[str, Any]) -> None:
     try:
-        await ws.send(orjson.dumps(message).decode())
+        await ws.send(orjson.dumps(message), text=True)
     except ConnectionClosed:
         # A refused session (e.g. CAPACITY_REACHED) gets an error frame, then a close;
         # if the close beat our send, that frame is still queued: read it.
@@ -93,6 +94,7 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
         self._core: ClientCore | None = None
         self._lost: str | None = None
         self._lock = asyncio.Lock()
+        self._timeout = LazyTimeout()  # one timer for all requests (see timeouts.py)
 
     # -- the API -----------------------------------------------------------------------
 
@@ -133,6 +135,7 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
         """End the session but keep any server this client started; ``reset()`` opens
         a new session."""
         ws, self._ws = self._ws, None
+        self._timeout.cancel()
         if ws is not None:
             try:
                 await ws.send('{"type":"close"}')
@@ -331,10 +334,12 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
             message, request_id = core.request(kind, data, timeout_s)
             wait = self.options.wait_s(timeout_s)
             try:
-                async with asyncio.timeout(wait):
+                async with self._timeout.at(asyncio.get_running_loop().time() + wait):
                     await _send(ws, message)
                     while True:
-                        reply = core.match(await ws.recv(), request_id, REPLY_TYPES[kind])
+                        reply = core.match(
+                            await ws.recv(decode=False), request_id, REPLY_TYPES[kind]
+                        )
                         if reply is not None:
                             return reply
             except BaseException as exc:
@@ -362,7 +367,7 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
             wait = self.options.wait_s(timeout_s)
             sent = _SentStep(ws, core, request_id, wait, asyncio.get_running_loop().time() + wait)
             try:
-                async with asyncio.timeout_at(sent.deadline):
+                async with self._timeout.at(sent.deadline):
                     await _send(ws, message)
             except BaseException as exc:
                 raise self._failure(exc, core, "step", wait, request_id) from None
@@ -374,9 +379,11 @@ class AsyncEnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT
     async def _receive_step(self, sent: _SentStep) -> StepResult[ObsT]:
         """The second half of :meth:`step`: its reply, read until ``sent``'s deadline."""
         try:
-            async with asyncio.timeout_at(sent.deadline):
+            async with self._timeout.at(sent.deadline):
                 while True:
-                    reply = sent.core.match(await sent.ws.recv(), sent.request_id, STEP_REPLY)
+                    reply = sent.core.match(
+                        await sent.ws.recv(decode=False), sent.request_id, STEP_REPLY
+                    )
                     if reply is not None:
                         return self._parse_result(reply)
         except BaseException as exc:

@@ -343,7 +343,7 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
         deadline = time.monotonic() + wait
         try:
             try:
-                ws.send(orjson.dumps(message).decode())
+                ws.send(orjson.dumps(message), text=True)
             except ConnectionClosed:
                 # A refused session (e.g. CAPACITY_REACHED) gets an error frame, then a
                 # close; if the close beat our send, that frame is still queued: read it.
@@ -365,7 +365,7 @@ class EnvClient(TypedClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
                 # socket reader's) does not wake a wait here; each slice's end lets a
                 # Ctrl-C be raised within RECV_SLICE_S (the CI hang under load).
                 try:
-                    raw = ws.recv(timeout=min(remaining, RECV_SLICE_S))
+                    raw = ws.recv(timeout=min(remaining, RECV_SLICE_S), decode=False)
                 except TimeoutError:
                     continue
                 reply = core.match(raw, request_id, REPLY_TYPES[kind])
