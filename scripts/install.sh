@@ -3,7 +3,8 @@
 # Debian packages listed in scripts/apt-packages.txt (bubblewrap, for sandboxes; Podman, for
 # containers, with a containers.conf drop-in that makes it work on this kind of host), then a virtual
 # environment in .venv with the openenv package, every env package under envs/,
-# and (with --test) the test tools.
+# and (with --test) the test tools with the extras the tests use (the [test] extra of
+# pyproject.toml: containers, training, and fastmcp for OpenEnv 0.10's MCPEnvironment).
 #
 # A second run takes a second or two: the Debian packages are checked again (dpkg, fast), and pip
 # runs only when something it installed from has changed. After each successful pip run, a stamp

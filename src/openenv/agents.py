@@ -37,10 +37,13 @@ from the server package and say why.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import functools
 import importlib
+import inspect
 import random
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -49,6 +52,7 @@ from pydantic import BaseModel
 
 from .errors import AgentsNotFound, StepRefused
 from .testing.sampling import sample
+from .tools import ToolSpec
 from .types import Action, StepResult
 
 
@@ -188,14 +192,24 @@ class LocalSession:
         return self.env.state
 
     def list_tools(self) -> list[dict[str, Any]]:
-        return [spec.describe() for spec in type(self.env).tools().values()]
+        return [spec.describe() for spec in self.env.instance_tools().values()]
 
     def call_tool(self, name: str, **arguments: Any) -> Any:
-        spec = type(self.env).tools()[name]
-        return spec.bind(self.env, arguments)()
+        """The tool's value, as a client gets it (an instance's own tool: its ``data``)."""
+        spec = self.env.instance_tools()[name]
+        value = spec.bind(self.env, arguments)()
+        if inspect.isawaitable(value):
+            value = asyncio.run(_awaited(value))
+        if isinstance(spec, ToolSpec):
+            return value
+        return spec.result(value, sys.maxsize).get("data")
 
     def close(self) -> None:
         self.env.close()
+
+
+async def _awaited(awaitable: Any) -> Any:
+    return await awaitable
 
 
 def _result(observation: Any) -> StepResult[Any]:

@@ -52,6 +52,7 @@ import inspect
 import random
 import secrets
 import uuid
+from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any, ClassVar, Generic, TypeVar, get_args, get_origin
 
@@ -62,7 +63,7 @@ from .errors import EpisodeError, EpisodeNotStarted, EpisodeOver  # noqa: F401 (
 from .rubrics import Rubric
 from .signatures import fields_from_signature
 from .suggest import model_keys, unknown_keys_message
-from .tools import ToolSpec, collect_tools
+from .tools import ToolLike, ToolSpec, collect_tools
 from .types import Action, EnvironmentMetadata, Observation, State
 
 ActT = TypeVar("ActT", bound=Action)
@@ -143,6 +144,11 @@ class Environment(Generic[ActT, ObsT, StateT]):
     calls them on its event loop rather than in a worker thread (no thread hop). Set it
     on the class; an instance may turn it off for an episode of heavy steps (an engine
     that searches), and it is read at every call."""
+    mixed_observations: ClassVar[bool] = False
+    """True when ``reset``/``step`` may answer observations that are not
+    :attr:`observation_type` (OpenEnv 0.10's ``MCPEnvironment`` answers tool steps with
+    ``ListToolsObservation``/``CallToolObservation`` whatever its type): a sandbox then
+    relays any :class:`Observation` rather than checking the fields of that type."""
     relays_calls: ClassVar[bool] = False
     """True for proxies that forward calls to an environment elsewhere (which enforces
     the rules itself); only those may define the public methods."""
@@ -366,6 +372,22 @@ class Environment(Generic[ActT, ObsT, StateT]):
     def tools(cls) -> dict[str, ToolSpec]:
         """The MCP tools this environment declares with :func:`openenv.tool`."""
         return _tools_of(cls)
+
+    def instance_tools(self) -> Mapping[str, ToolLike]:
+        """The MCP tools of this instance, by name: what the server lists and calls.
+
+        By default the class's :meth:`tools`. An environment whose tools are made per
+        instance overrides it (OpenEnv 0.10's ``MCPEnvironment`` returns its FastMCP
+        server's); each entry has :class:`openenv.tools.ToolLike`'s interface.
+        """
+        return type(self).tools()
+
+    @classmethod
+    def validate_action(cls, data: Any) -> ActT:
+        """The action ``data`` (a step's JSON) describes; ``pydantic.ValidationError`` if
+        none. By default an :attr:`action_type`; an environment that also takes other
+        actions (OpenEnv 0.10's MCP actions) overrides it."""
+        return cls.action_type.model_validate(data)  # type: ignore[return-value]
 
     @classmethod
     def validate_reset_options(cls, **options: Any) -> dict[str, Any]:

@@ -29,6 +29,8 @@ DEVIATIONS = {
         "keywords rather than dropping them"
     ),
     "openenv.core.env_server.interfaces.Environment.step_async": "as step",
+    "openenv.core.env_server.mcp_environment.MCPEnvironment.step": "as Environment.step",
+    "openenv.core.env_server.mcp_environment.MCPEnvironment.step_async": "as Environment.step",
 }
 
 

@@ -37,10 +37,12 @@ import socket
 import sys
 from typing import Any, ClassVar
 
+import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..environment import Environment
 from ..errors import ChannelClosed, EnvironmentFailed, SandboxStartError, WorkerDied
+from ..tools import too_large
 from ..types import Observation, State
 from .cgroups import CgroupLimits
 from .channel import AsyncChannel
@@ -167,6 +169,9 @@ class SandboxWorker:
         self.channel = channel
         self.cgroup = cgroup
         self.initial_state: dict[str, Any] | None = None
+        self.tools: list[dict[str, Any]] | None = None
+        """The tools the environment has of its own (``instance_tools``), as it listed
+        them when made; None when they are its class's."""
         self.stderr_tail: collections.deque[bytes] = collections.deque(maxlen=64)
         self._drain = asyncio.get_running_loop().create_task(self._read_stderr())
         self._lock = asyncio.Lock()
@@ -246,6 +251,12 @@ class SandboxWorker:
             error = hello.get("error") or {}
             raise environment_failed(error.get("type"), error.get("message"))
         worker.initial_state = hello.get("state")
+        tools = hello.get("tools")
+        if tools is not None:
+            if not _well_described(tools):
+                await worker.kill()
+                raise SandboxStartError("the sandboxed worker listed its tools wrongly")
+            worker.tools = tools
         return worker
 
     async def _read_stderr(self) -> None:
@@ -440,6 +451,44 @@ class _NotJson:
     """Stands for a tool value the worker could not send as JSON (so the server says so)."""
 
 
+def _well_described(tools: Any) -> bool:
+    """Whether the worker's tool list is a list of descriptions with a name."""
+    return isinstance(tools, list) and all(
+        isinstance(t, dict)
+        and isinstance(t.get("description"), dict)
+        and isinstance(t["description"].get("name"), str)
+        for t in tools
+    )
+
+
+class RelayedTool:
+    """A tool the environment in the worker has of its own (``instance_tools``): listed
+    as it described it, called there, its MCP result relayed (the interface of
+    :class:`openenv.tools.ToolLike`)."""
+
+    def __init__(self, listed: dict[str, Any]) -> None:
+        self.described: dict[str, Any] = listed["description"]
+        self.name: str = self.described["name"]
+        self.description: str = self.described.get("description") or ""
+        self.errors_as_results = bool(listed.get("errors_as_results", True))
+
+    def describe(self, schema_key: str = "inputSchema") -> dict[str, Any]:
+        if schema_key == "inputSchema":
+            return dict(self.described)
+        schema = self.described.get("inputSchema") or {}
+        return {"name": self.name, "description": self.description, schema_key: schema}
+
+    def bind(self, env: Any, arguments: dict[str, Any]) -> Any:
+        return functools.partial(env._call_own_tool, self.name, arguments)
+
+    def is_async(self, env: Any) -> bool:
+        return True
+
+    def result(self, value: Any, max_bytes: int) -> dict[str, Any]:
+        size = len(orjson.dumps(value))
+        return too_large(size, max_bytes) if size > max_bytes else value
+
+
 class SandboxedEnvironment(Environment[Any, Any, Any]):
     """Proxy of an environment running in a :class:`SandboxWorker`.
 
@@ -455,6 +504,10 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
     def __init__(self, worker: SandboxWorker) -> None:
         super().__init__()
         self.worker = worker
+        self._own_tools: dict[str, RelayedTool] | None = None
+        if worker.tools is not None:
+            relayed = [RelayedTool(listed) for listed in worker.tools]
+            self._own_tools = {tool.name: tool for tool in relayed}
         initial = worker.initial_state
         self._state: State = (
             self.state_type.model_validate(initial) if initial is not None else self.state_type()
@@ -525,6 +578,14 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
                 return functools.partial(self._call_tool, spec.name)
         raise AttributeError(name)
 
+    def instance_tools(self) -> Any:
+        """The worker's environment's own tools, when it has some; else its class's."""
+        return self._own_tools if self._own_tools is not None else type(self).tools()
+
+    async def _call_own_tool(self, tool_name: str, arguments: dict[str, Any]) -> Any:
+        reply = await self._call({"op": "tool", "name": tool_name, "arguments": arguments})
+        return reply.get("result")
+
     async def _call_tool(self, tool_name: str, **arguments: Any) -> Any:
         reply = await self._call({"op": "tool", "name": tool_name, "arguments": arguments})
         if "not_json" in reply:  # fails JSON encoding in the server too, naming the type
@@ -538,6 +599,10 @@ class SandboxedEnvironment(Environment[Any, Any, Any]):
     @classmethod
     def reset_options_model(cls) -> Any:
         return cls.real_class.reset_options_model()
+
+    @classmethod
+    def validate_action(cls, data: Any) -> Any:
+        return cls.real_class.validate_action(data)
 
 
 @functools.cache
@@ -566,7 +631,9 @@ def proxy_class(env_class: type[Environment[Any, Any, Any]]) -> type[SandboxedEn
             "real_class": env_class,
             "action_type": env_class.action_type,
             "observation_type": env_class.observation_type,
-            "relayed_observation_type": _relayed(env_class.observation_type),
+            "relayed_observation_type": _relayed(
+                Observation if env_class.mixed_observations else env_class.observation_type
+            ),
             "state_type": env_class.state_type,
             "metadata": _metadata_for(env_class),  # the real package's, not this module's
             "__doc__": env_class.__doc__,

@@ -6,8 +6,10 @@ file descriptor ``FD``, then serves one request at a time.
 
 Requests: ``reset`` (``kwargs``), ``step`` (``action``, ``timeout_s``), ``state``,
 ``tool`` (``name``, ``arguments``), ``close``. Replies: ``{"ok": true, ...}`` with
-the observation and the state after the call, or ``{"ok": false, "error":
-{"type", "message"}}``. Everything is JSON (see :mod:`.channel`).
+the observation and the state after the call (a tool: its ``value``, or its MCP
+``result`` for a tool the instance has of its own, listed as ``tools`` in the hello),
+or ``{"ok": false, "error": {"type", "message"}}``. Everything is JSON (see
+:mod:`.channel`).
 
 After ``close`` the worker closes its environment, answers, and waits for the
 server to end the sandbox (the server kills the sandbox's pid 1, so nothing is
@@ -79,7 +81,7 @@ class Host:
         op = request["op"]
         env = self.env
         if op == "step":
-            action = env.action_type.model_validate(request["action"])
+            action = env.validate_action(request["action"])
             call = env.step_async if self.async_step else env.step
             return self._observed(self._run(call(action, timeout_s=request.get("timeout_s"))))
         if op == "reset":
@@ -89,13 +91,35 @@ class Host:
         if op == "state":
             return {"ok": True, "state": self.state()}
         if op == "tool":
-            spec = type(env).tools()[request["name"]]
-            value = self._run(spec.call(env, request.get("arguments") or {}))
-            return {"ok": True, "value": value, "state": self.state()}
+            from ..tools import ToolSpec
+
+            spec = env.instance_tools()[request["name"]]
+            arguments = request.get("arguments") or {}
+            if isinstance(spec, ToolSpec):  # a @tool method: its value
+                value = self._run(spec.call(env, arguments))
+                return {"ok": True, "value": value, "state": self.state()}
+            value = self._run(spec.bind(env, arguments)())  # the instance's own: its result
+            result = spec.result(value, sys.maxsize)  # the server checks the size
+            return {"ok": True, "result": result, "state": self.state()}
         raise ValueError(f"unknown request {op!r}")
 
     def state(self) -> Any:
         return self.env.state.model_dump(mode="json")
+
+    def own_tools(self) -> list[dict[str, Any]] | None:
+        """The tools the instance has of its own (described), when its class gives
+        instances their own (``instance_tools``); None when they are the class's."""
+        from ..environment import Environment
+
+        if type(self.env).instance_tools is Environment.instance_tools:
+            return None
+        return [
+            {
+                "description": spec.describe(),
+                "errors_as_results": getattr(spec, "errors_as_results", True),
+            }
+            for spec in self.env.instance_tools().values()
+        ]
 
     def _observed(self, observation: Any) -> dict[str, Any]:
         return {
@@ -186,6 +210,9 @@ def main(argv: list[str] | None = None) -> None:
     try:
         host = Host(load(spec))
         hello = {"ready": True, "pid": os.getpid(), "state": host.state()}
+        tools = host.own_tools()
+        if tools is not None:
+            hello["tools"] = tools
     except Exception as exc:
         channel.send({"ready": False, **error_reply(exc)})
         wait_for_end(channel)

@@ -1,12 +1,16 @@
 """MCP over JSON-RPC 2.0: ``tools/list`` and ``tools/call`` on an environment's tools.
 
 Used by ``POST /mcp`` and by the ``mcp`` WebSocket envelope; both hand a parsed
-request to :func:`handle`. Also OpenEnv's session methods, which its
-``MCPToolClient`` uses: ``openenv/session/create`` and ``openenv/session/close``.
+request to :func:`handle`. The tools are those of the session's environment instance
+(:meth:`openenv.Environment.instance_tools`): its class's ``@tool`` methods, or tools
+of its own (an OpenEnv 0.10 ``MCPEnvironment``'s FastMCP tools). Also OpenEnv's
+session methods, which its ``MCPToolClient`` uses: ``openenv/session/create`` and
+``openenv/session/close``.
 Errors follow JSON-RPC 2.0: -32700 parse error, -32600 invalid request, -32601
 unknown method, -32602 invalid params (unknown tool or session, bad arguments),
 -32603 internal error, -32000 no room for a new session. A tool that raises is
-reported MCP-style, as a result with ``isError: true``.
+reported MCP-style, as a result with ``isError: true`` (an ``MCPEnvironment``'s FastMCP
+tool: as a -32603 error, as OpenEnv 0.10 reports it).
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from ..errors import ProtocolError
+from ..errors import EnvironmentFailed, ProtocolError
 from ..protocol import JsonRpcCode, describe_exception
+from ..tools import ToolLike
 from .sessions import Session, SessionManager
 
 log = logging.getLogger("openenv.server")
@@ -72,26 +77,6 @@ def validate(request: Any) -> tuple[str, dict[str, Any], Any] | dict:
             JsonRpcCode.INVALID_PARAMS, "Invalid params: params must be an object", request_id
         )
     return method, params, request_id
-
-
-def tool_result(value: Any, max_bytes: int) -> dict[str, Any]:
-    """An MCP ``CallToolResult``; ``data`` carries the raw value (as FastMCP does).
-
-    A result over ``max_bytes`` (the server's message limit, as for steps) is not
-    sent: an error result says how big it was.
-    """
-    text = value if isinstance(value, str) else orjson.dumps(value).decode()
-    if len(text) > max_bytes // 4 and len(text.encode()) > max_bytes:
-        message = (
-            f"the tool's result is {len(text.encode())} bytes, over the {max_bytes}-byte limit"
-        )
-        return {"content": [{"type": "text", "text": message}], "isError": True}
-    return {
-        "content": [{"type": "text", "text": text}],
-        "structuredContent": {"result": value},
-        "isError": False,
-        "data": value,
-    }
 
 
 async def handle(request: Any, manager: SessionManager, own: Session | None = None) -> dict:
@@ -180,7 +165,7 @@ async def _close_session(
 
 
 async def _tools(method: str, params: dict[str, Any], session: Session, request_id: Any) -> dict:
-    tools = type(session.env).tools()
+    tools = session.tools()  # this environment instance's: its class's, or its own
     if method == "tools/list":
         return success({"tools": [spec.describe() for spec in tools.values()]}, request_id)
 
@@ -206,16 +191,16 @@ async def _tools(method: str, params: dict[str, Any], session: Session, request_
         )
     except ProtocolError as exc:
         return error(JsonRpcCode.INTERNAL_ERROR, exc.message, request_id, {"code": exc.code.value})
+    except EnvironmentFailed as exc:  # raised in a sandboxed worker: invalid arguments there
+        if exc.type_name != "ValidationError":
+            return _failed(tools[name], exc, request_id)
+        message = f"Invalid arguments for {name}: {exc}"
+        return error(JsonRpcCode.INVALID_PARAMS, message, request_id)
     except Exception as exc:
-        return success(
-            {
-                "content": [{"type": "text", "text": describe_exception(exc)}],
-                "isError": True,
-            },
-            request_id,
-        )
+        return _failed(tools[name], exc, request_id)
     try:
-        return success(tool_result(value, session.manager.config.max_message_bytes), request_id)
+        result = tools[name].result(value, session.manager.config.max_message_bytes)
+        return success(result, request_id)
     except TypeError as exc:
         return error(
             JsonRpcCode.INTERNAL_ERROR,
@@ -224,13 +209,22 @@ async def _tools(method: str, params: dict[str, Any], session: Session, request_
         )
 
 
+def _failed(spec: ToolLike, exc: Exception, request_id: Any) -> dict:
+    """The answer to a call that raised: an MCP result with ``isError`` (the exception
+    as its text), or, for a tool that says so, a JSON-RPC error (the message alone)."""
+    if getattr(spec, "errors_as_results", True):
+        text = describe_exception(exc)
+        return success({"content": [{"type": "text", "text": text}], "isError": True}, request_id)
+    return error(JsonRpcCode.INTERNAL_ERROR, str(exc), request_id)
+
+
 async def step_as_tool_call(session: Session, data: dict[str, Any]) -> dict[str, Any]:
     """Answer an MCP-style step action as OpenEnv's ListTools/CallTool observations.
 
     OpenEnv's ``MCPToolClient`` sends tool calls as ``step`` actions typed
     ``list_tools`` / ``call_tool``; the reply is an observation frame's ``data``.
     """
-    tools = type(session.env).tools()
+    tools = session.tools()
     if data["type"] == "list_tools":
         described = [spec.describe("input_schema") for spec in tools.values()]
         listed = {"tools": described, "metadata": {}}
@@ -247,7 +241,8 @@ async def step_as_tool_call(session: Session, data: dict[str, Any]) -> dict[str,
     else:
         try:
             value = await session.call_tool(name, arguments)
-            observation["result"] = tool_result(value, session.manager.config.max_message_bytes)
+            limit = session.manager.config.max_message_bytes
+            observation["result"] = tools[name].result(value, limit)
         except ValidationError as exc:
             observation["error"] = {"error_type": "invalid_args", "message": str(exc)}
         except ProtocolError:

@@ -16,13 +16,14 @@ import inspect
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from ..environment import Environment
 from ..errors import CapacityError, ProtocolError
 from ..protocol import ErrorCode
+from ..tools import ToolLike
 from ..types import Observation, State
 from .config import ServerConfig
 
@@ -70,7 +71,7 @@ class Session:
                 ErrorCode.VALIDATION_ERROR,
                 f"step data must be an object of action fields, got {type(action_data).__name__}",
             )
-        action = self.manager.action_type.model_validate(action_data)
+        action = self.manager.env_class.validate_action(action_data)
         limit = self.manager.step_limit(timeout_s)
         if "step_async" in self.manager.async_methods:
             call: Awaitable[Observation] = self.env.step_async(action, timeout_s=limit)
@@ -95,10 +96,17 @@ class Session:
         """Note activity: any message, even a failing one, keeps a session from being reaped."""
         self.last_active = time.monotonic()
 
+    def tools(self) -> Mapping[str, ToolLike]:
+        """The MCP tools of this session's environment instance, by name."""
+        return self.env.instance_tools()
+
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> Any:
         """Run a tool under the same rules as a step: the step timeout (which ends the
-        session), and a worker thread for a synchronous tool, never the event loop."""
-        spec = type(self.env).tools()[name]
+        session), and a worker thread for a synchronous tool, never the event loop.
+
+        Returns what the tool returned; its MCP result is ``self.tools()[name].result(...)``.
+        """
+        spec = self.tools()[name]
         bound = spec.bind(self.env, arguments)
         if spec.is_async(self.env):
             call: Awaitable[Any] = bound()

@@ -21,6 +21,9 @@ An environment written the reference's way runs on our base class unchanged::
 At class creation its ``reset``/``step`` become the hooks ``_reset``/``_step`` of
 :class:`openenv.Environment`, whose public methods keep the episode's rules (no step
 before ``reset``, none after ``done``) and add the async variants our server awaits.
+A subclass overriding ``step`` may still call ``super().step(...)`` (as environments
+built on ``MCPEnvironment`` do): through ``super()`` the name reaches the parent's own
+method (see :class:`_OwnMethod`).
 The environment keeps its own state and step count; the base class neither resets nor
 counts them. What differs from the reference, and why, is in docs/migrating.md.
 """
@@ -65,6 +68,38 @@ def _as_step_hook(step: Callable[..., Any]) -> Callable[..., Any]:
     return step_hook
 
 
+class _OwnMethod:
+    """A reference-style class's own ``reset``/``step`` (or async variant), kept where
+    a subclass's ``super().step(...)`` finds it.
+
+    Looked up as ``env.step`` (this is the first ``step`` in the instance's MRO), it is
+    the base class's public method, which keeps the episode's rules and calls the hook
+    (``_step``: the most derived class's ``step``). Looked up through ``super()`` from a
+    subclass's override, it is this class's own method, run as the reference runs it.
+    On the class it is the base class's method (``runs_async`` compares them).
+    """
+
+    def __init__(self, name: str, function: Callable[..., Any]) -> None:
+        self.name = name
+        self.function = function
+        self.__doc__ = getattr(function, "__doc__", None)
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        public = getattr(_Environment, self.name)
+        if instance is None:
+            return public
+        if _first_in_mro(type(instance), self.name) is self:
+            return public.__get__(instance, owner)
+        return self.function.__get__(instance, owner)
+
+
+def _first_in_mro(cls: type, name: str) -> Any:
+    for klass in cls.__mro__:
+        if name in vars(klass):
+            return vars(klass)[name]
+    return None
+
+
 class Environment(_Environment[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT]):
     """OpenEnv 0.10's environment base, on ours; see the module docstring.
 
@@ -87,6 +122,7 @@ class Environment(_Environment[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT])
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         own = vars(cls)
+        kept: dict[str, Callable[..., Any]] = {}
         for public, hook in _RENAMED:
             method = own.get(public)
             async_method = own.get(f"{public}_async")
@@ -96,8 +132,11 @@ class Environment(_Environment[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT])
             setattr(cls, hook, _as_step_hook(chosen) if public == "step" else chosen)
             for name in (public, f"{public}_async"):
                 if name in own:
+                    kept[name] = own[name]
                     delattr(cls, name)
-        super().__init_subclass__(**kwargs)
+        super().__init_subclass__(**kwargs)  # refuses a public reset/step: none is left
+        for name, function in kept.items():  # for a subclass's super().step(...)
+            setattr(cls, name, _OwnMethod(name, function))
 
     def __init__(self, transform: Any = None, rubric: Any = None) -> None:
         super().__init__()
