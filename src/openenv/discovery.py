@@ -26,11 +26,13 @@ from its package: ``openenv.yaml`` and the installed distribution.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.util
 import inspect
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -316,6 +318,7 @@ def _from_folder(path: Path) -> FoundEnvironment:
         sys.path.insert(0, str(root))
     name = str(settings.get("name") or root.name)
     if not isinstance(spec, str):
+        _put_first(root)
         return _from_app(str(app_spec), name, settings, _display_path(root), root)
     env_class = load_class(spec)
     return FoundEnvironment(name, env_class, settings, _display_path(root), root)
@@ -341,6 +344,29 @@ def _from_app(
     return FoundEnvironment(
         name, served.env_class, settings, source, root, served.factory, served.max_sessions
     )
+
+
+def _put_first(root: Path) -> None:
+    """Make the top-level modules of ``root`` the ones imported by their names: ``root``
+    first on ``sys.path``, and the modules imported from elsewhere under a name that
+    ``root`` provides dropped from ``sys.modules``. OpenEnv 0.10 packages are imported
+    as top-level ``server``, ``models``, ... from their folder: a second one in this
+    process would otherwise get the first one's modules."""
+    with contextlib.suppress(ValueError):
+        sys.path.remove(str(root))
+    sys.path.insert(0, str(root))
+    provided = set()
+    for path in root.iterdir():
+        if path.suffix == ".py" and path.is_file() and path.stem != "__init__":
+            provided.add(path.stem)
+        elif (path / "__init__.py").is_file():
+            provided.add(path.name)
+    provided -= {*sys.stdlib_module_names, "openenv"}
+    for name, module in list(sys.modules.items()):
+        where = getattr(module, "__file__", None)
+        if name.partition(".")[0] in provided and where is not None:
+            if not Path(os.path.abspath(where)).is_relative_to(root):
+                del sys.modules[name]
 
 
 def _from_entry_point(entry: EntryPoint) -> FoundEnvironment:

@@ -1,25 +1,21 @@
 """``openenv push ENV``: a Docker Space, uploaded in one commit to a local Hub.
 
-The Hub is a real HTTP server on 127.0.0.1 (:class:`FakeHub`) that answers what
-huggingface_hub calls to create a Space and commit files to it, and records what
-arrives. ``$HF_ENDPOINT`` points at it; huggingface.co is never contacted
+The Hub is a real HTTP server on 127.0.0.1 (:class:`tests.fake_hub.FakeHub`) that
+answers what huggingface_hub calls to create a Space and commit files to it (and to
+download one: see tests/compat/test_hub_spaces.py), and records what arrives.
+``$HF_ENDPOINT`` points at it; huggingface.co is never contacted
 (``HF_HUB_DISABLE_TELEMETRY`` keeps huggingface_hub from fetching its agent list
 from the endpoint it read at import).
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import re
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -29,157 +25,23 @@ import yaml
 from openenv.deploy.push import push_space
 from openenv.errors import PushError
 from tests.deploy.conftest import OPENENV
-
-TOKEN = "hf_test_token"
-USER = "tester"
-REPO_PATH = re.compile(r"^/api/spaces/([^/]+/[^/]+)/(preupload|commit)/main$")
-
-
-@dataclass
-class Commit:
-    repo_id: str
-    summary: str
-    files: dict[str, bytes]
-
-
-@dataclass
-class FakeHub:
-    """What huggingface_hub calls to create a Space and commit to it, and nothing else."""
-
-    url: str = ""
-    calls: list[tuple[str, str]] = field(default_factory=list)
-    authorizations: list[str | None] = field(default_factory=list)
-    created: list[dict[str, Any]] = field(default_factory=list)
-    commits: list[Commit] = field(default_factory=list)
-    repos: set[str] = field(default_factory=set)
-    forbidden: set[str] = field(default_factory=set)
-    """Repositories that belong to someone else: creating them answers 403."""
-
-    def answer(self, method: str, path: str, body: bytes) -> tuple[int, Any]:
-        if method == "GET" and path == "/api/whoami-v2":
-            return 200, {"type": "user", "name": USER, "orgs": [], "auth": {}}
-        if method == "POST" and path == "/api/repos/create":
-            payload = json.loads(body)
-            self.created.append(payload)
-            repo_id = f"{payload.get('organization') or USER}/{payload['name']}"
-            if repo_id in self.forbidden:
-                return 403, {
-                    "error": "You don't have the rights to create a space under this namespace"
-                }
-            if repo_id in self.repos:
-                return 409, {
-                    "error": "You already created this space repo",
-                    "url": self._page(repo_id),
-                }
-            self.repos.add(repo_id)
-            return 200, {"url": self._page(repo_id), "name": repo_id}
-        if method == "POST" and path == "/api/validate-yaml":
-            return 200, {"errors": [], "warnings": []}
-        match = REPO_PATH.match(path)
-        if method == "POST" and match and match.group(1) in self.repos:
-            repo_id, what = match.groups()
-            if what == "preupload":
-                files = json.loads(body)["files"]
-                return 200, {
-                    "files": [
-                        {"path": f["path"], "uploadMode": "regular", "shouldIgnore": False}
-                        for f in files
-                    ]
-                }
-            return 200, self._commit(repo_id, body)
-        return 404, {"error": f"the fake Hub has no {method} {path}"}
-
-    def _commit(self, repo_id: str, body: bytes) -> dict[str, Any]:
-        lines = [json.loads(line) for line in body.splitlines() if line.strip()]
-        header, operations = lines[0], lines[1:]
-        assert header["key"] == "header"
-        files = {}
-        for operation in operations:
-            assert operation["key"] == "file", operation["key"]  # "regular" files only
-            assert operation["value"]["encoding"] == "base64"
-            files[operation["value"]["path"]] = base64.b64decode(operation["value"]["content"])
-        self.commits.append(Commit(repo_id, header["value"]["summary"], files))
-        oid = f"{len(self.commits):040x}"
-        return {"commitUrl": f"{self._page(repo_id)}/commit/{oid}", "commitOid": oid}
-
-    def _page(self, repo_id: str) -> str:
-        return f"{self.url}/spaces/{repo_id}"
-
-
-def _handler(hub: FakeHub, refuse_tokens: bool) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            self._serve("GET")
-
-        def do_POST(self) -> None:
-            self._serve("POST")
-
-        def _serve(self, method: str) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            path = self.path.split("?", 1)[0]
-            hub.calls.append((method, path))
-            hub.authorizations.append(self.headers.get("Authorization"))
-            if refuse_tokens or self.headers.get("Authorization") != f"Bearer {TOKEN}":
-                status: int
-                status, answer = 401, {"error": "Invalid credentials in Authorization header"}
-            else:
-                status, answer = hub.answer(method, path, body)
-            data = json.dumps(answer).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            if status >= 400:
-                self.send_header("X-Error-Message", answer["error"])
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
+from tests.fake_hub import TOKEN, USER, FakeHub, isolate_from_real_hub, serve
 
 
 @pytest.fixture(autouse=True)
 def _no_real_hub(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No token of the developer's, and nothing that could reach huggingface.co."""
-    from huggingface_hub import constants
-
-    for name in ("HF_TOKEN", "HF_OIDC_RESOURCE", "HF_HUB_OFFLINE"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    monkeypatch.setattr(constants, "HF_HUB_DISABLE_TELEMETRY", True)
-    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
-
-
-def _serve(monkeypatch: pytest.MonkeyPatch, *, refuse_tokens: bool = False) -> Iterator[FakeHub]:
-    from huggingface_hub import constants
-
-    hub = FakeHub()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(hub, refuse_tokens))
-    hub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    # huggingface_hub read $HF_ENDPOINT at import: push_space reads it again at each call, and
-    # anything that used the import-time value would land here too (and show in hub.calls).
-    monkeypatch.setenv("HF_ENDPOINT", hub.url)
-    monkeypatch.setattr(constants, "ENDPOINT", hub.url)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield hub
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    isolate_from_real_hub(monkeypatch)
 
 
 @pytest.fixture
 def hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
-    yield from _serve(monkeypatch)
+    yield from serve(monkeypatch)
 
 
 @pytest.fixture
 def refusing_hub(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeHub]:
     """A Hub that answers 401 to every request (a revoked or mistyped token)."""
-    yield from _serve(monkeypatch, refuse_tokens=True)
+    yield from serve(monkeypatch, refuse_tokens=True)
 
 
 def _front_matter(readme: bytes) -> dict[str, Any]:

@@ -69,7 +69,9 @@ def test_a_registry_that_is_not_there_is_one_clear_error(engine_url: str, tiny_e
 
 
 def test_names() -> None:
-    assert space_image("Team/Echo_Env", "127.0.0.1:5000") == "127.0.0.1:5000/team-echo_env:latest"
+    # The Space's subdomain, as the Hub names its image (and as OpenEnv 0.10 does).
+    assert space_image("Team/Echo_Env", "127.0.0.1:5000") == "127.0.0.1:5000/team-echo-env:latest"
+    assert space_image("team/echo.env", "r.example", tag="v2") == "r.example/team-echo-env:v2"
     assert space_url("team/echo_env") == "https://team-echo-env.hf.space"
     assert split_reference("127.0.0.1:5000/ns/a:v1") == ("127.0.0.1:5000/ns/a", "v1")
     assert split_reference("127.0.0.1:5000/ns/a") == ("127.0.0.1:5000/ns/a", "latest")

@@ -128,7 +128,7 @@ def _push_to_registry(env: str, registry: str) -> None:
         if exc.name in (None, "openenv.deploy.registry"):
             raise CliError("pushing to a registry is not available") from None
         raise CliError(
-            f"pushing to a registry needs {exc.name}: pip install 'openenv[containers]'"
+            f"pushing to a registry needs {exc.name}: pip install 'openenv-rl[containers]'"
         ) from None
     with progress_display(f"pushing {env} to {registry}") as say:
         pushed = push_image(env, registry, tag=None, progress=say)

@@ -40,6 +40,8 @@ def local_runtime(
     isolation: str | None = None,
     server_args: Sequence[str] = (),
     start_timeout_s: float = 60.0,
+    env_vars: Mapping[str, str] | None = None,
+    port: int | None = None,
 ) -> LocalRuntime:
     """A not yet started :class:`LocalRuntime` for ``env``, checked as far as it can be here.
 
@@ -49,7 +51,8 @@ def local_runtime(
     raises :class:`~openenv.server.config.IsolationRequired` unless ``server_args``
     holds ``--allow-unsandboxed-agent-code``. Starting it checks that sandboxes work, for
     ``"sandbox"`` (:class:`~openenv.runtime.sandbox.SandboxUnavailable` says what to
-    install), before anything runs.
+    install), before anything runs. ``env_vars`` are set for the server process;
+    ``port`` is the loopback port it binds (default: a free one).
     """
     from ..discovery import find_environment
 
@@ -70,7 +73,12 @@ def local_runtime(
             found.env_class, ServerConfig(isolation="none", unsandboxed_agent_code=allowed)
         )
     return LocalRuntime(
-        env, isolation=level, server_args=server_args, start_timeout_s=start_timeout_s
+        env,
+        isolation=level,
+        server_args=server_args,
+        start_timeout_s=start_timeout_s,
+        env_vars=env_vars,
+        port=port or 0,
     )
 
 

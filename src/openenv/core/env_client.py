@@ -230,36 +230,87 @@ class EnvClient(AsyncEnvClient[ActT, ObsT, StateT], Generic[ActT, ObsT, StateT])
         **provider_kwargs: Any,
     ) -> Bootstrap[ClientT]:
         """A server for ``repo_id``: an installed environment name or a folder here (served
-        by ``openenv serve``), else a Hugging Face Space id (``owner/name``): its image
-        (``use_docker=True``, :func:`~openenv.deploy.registry.space_image`) or its package
-        downloaded and served here (``use_docker=False``)::
+        by ``openenv serve``), else a Hugging Face Space id (``owner/name``, or its URL)::
 
             env = await MyEnv.from_env("echo_env")
             env = MyEnv.from_env("team/my-env", use_docker=False).sync()
+
+        A Space runs from its image (``use_docker=True``: ``registry.hf.space/OWNER-NAME``,
+        :func:`~openenv.deploy.registry.space_image`; ``tag=`` as in the reference,
+        ``registry=`` ours), or its package is downloaded and served here
+        (``use_docker=False``: :func:`~openenv.core.hub.space_package`; ``revision=``
+        picks a commit, ``project_path=FOLDER`` serves a checkout instead, as in the
+        reference). Either way ``env_vars=``, ``port=`` and ``start_timeout_s=`` (the
+        reference's ``context_timeout_s=``) apply; ``isolation=`` to a local server,
+        the container limits to a container. The other keywords go to the client.
+        Nothing starts until the handle is awaited or ``.sync()``-ed; closing the
+        client stops the server.
         """
         if provider is not None:
             raise ConfigError("provider= is not used here: from_env starts our own server")
         from ..client.launch import container_runtime, local_runtime
-        from .hub import is_hub_id, space_package
+        from .hub import hub_repo_id, space_package
 
-        start_timeout_s = provider_kwargs.pop("start_timeout_s", 60.0)
-        isolation = provider_kwargs.pop("isolation", None)
+        options = dict(provider_kwargs)
+        start_timeout_s = options.pop("start_timeout_s", None)
+        context_timeout_s = options.pop("context_timeout_s", None)
+        start_timeout_s = start_timeout_s or context_timeout_s or 60.0
+        env_vars = options.pop("env_vars", None)
+        port = options.pop("port", None)
+        workers = options.pop("workers", 1)
+        if workers != 1:
+            raise ConfigError(
+                f"workers={workers!r}: one server process serves every session here "
+                "(set its session limit with openenv.yaml or --max-sessions)"
+            )
+        repo = hub_repo_id(repo_id)
+        if repo is not None and use_docker:
+            from ..deploy.registry import space_image
+            from ..runtime.container import ContainerLimits
 
-        def runtime() -> Runtime:
+            if options.pop("isolation", None) is not None:
+                raise ConfigError(
+                    "isolation= is for a server run here (use_docker=False); "
+                    "a Space's image runs in a locked-down container"
+                )
+            image = space_image(repo, options.pop("registry", None), options.pop("tag", None))
+            limits = {k: options.pop(k) for k in list(options) if k in ContainerLimits.model_fields}
+
+            def runtime() -> Runtime:
+                return container_runtime(
+                    image,
+                    env_vars=env_vars,
+                    port=port,
+                    start_timeout_s=start_timeout_s,
+                    options=limits,
+                )
+
+            return Bootstrap(cls, runtime, options)
+
+        isolation = options.pop("isolation", None)
+        project_path = options.pop("project_path", None)
+        revision = options.pop("revision", None)
+        if project_path is not None and str(project_path).startswith("git+"):
+            raise ConfigError(
+                f"project_path={project_path!r}: a git URL is not cloned here; "
+                "pass a folder (a checkout), or leave it out to download the Space"
+            )
+
+        def local() -> Runtime:
             target: str | Path = repo_id
-            if is_hub_id(repo_id):
-                if use_docker:
-                    from ..deploy.registry import space_image
+            if project_path is not None:
+                target = Path(project_path)
+            elif repo is not None:
+                target = space_package(repo, revision=revision)
+            return local_runtime(
+                target,
+                isolation=isolation,
+                start_timeout_s=start_timeout_s,
+                env_vars=env_vars,
+                port=port,
+            )
 
-                    image = space_image(str(repo_id), provider_kwargs.pop("registry", None))
-                    env_vars = provider_kwargs.pop("env_vars", None)
-                    return container_runtime(
-                        image, env_vars=env_vars, port=None, start_timeout_s=start_timeout_s
-                    )
-                target = space_package(str(repo_id))
-            return local_runtime(target, isolation=isolation, start_timeout_s=start_timeout_s)
-
-        return Bootstrap(cls, runtime, provider_kwargs)
+        return Bootstrap(cls, local, options)
 
 
 class Bootstrap(Generic[ClientT]):

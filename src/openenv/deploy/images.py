@@ -41,6 +41,7 @@ import shutil
 import subprocess
 import sys
 import time
+import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -132,13 +133,14 @@ def stage(
     say(f"wheel of {PROJECT} (this tree)")
     _build_wheel(project_root(), wheels / "openenv")
     say(f"wheel of {found.name} ({_shown(folder)})")
-    _build_wheel(folder, wheels / "env")
+    env_wheel = _build_wheel(folder, wheels / "env")
 
     recipe = DOCKERFILE.read_text().replace("{{name}}", found.name)
     (dest / "Dockerfile").write_text(
         recipe.replace("ARG BASE=python:3.11-slim", f"ARG BASE={base}")
     )
-    shutil.copy2(found.root / "openenv.yaml" if found.root else folder / "openenv.yaml", dest)
+    settings = (found.root or folder) / "openenv.yaml"
+    (dest / "openenv.yaml").write_text(installed_settings(found, settings, env_wheel))
     (dest / ".dockerignore").write_text("**/__pycache__\n")
     return BuildContext(dest, found.name, base, tuple(pins))
 
@@ -244,6 +246,47 @@ def package_folder(found: FoundEnvironment) -> Path:
     )
 
 
+def installed_settings(found: FoundEnvironment, settings: Path, env_wheel: Path) -> str:
+    """The text of ``openenv.yaml`` for the image, where the package is installed from
+    ``env_wheel`` rather than served from its folder.
+
+    An OpenEnv 0.10 package (``app: server.app:app``, no ``environment:``) imports its
+    app from its folder as a top-level module; installed, that module is
+    ``<package>.server.app`` (its ``pyproject.toml`` maps the folder to the package), so
+    the staged ``app:`` names it there. Raises :class:`ImageBuildError` when the wheel
+    lacks the app's module: the image could not serve it.
+    """
+    text = settings.read_text()
+    spec = found.settings.get("app")
+    if found.settings.get("environment") or not isinstance(spec, str) or found.root is None:
+        return text
+    module, _, attr = spec.partition(":")
+    relative = module.replace(".", "/")
+    candidates = [f"{relative}.py", f"{relative}/__init__.py"]
+    source = next((found.root / c for c in candidates if (found.root / c).is_file()), None)
+    if source is None:  # not a module of the folder: imported from elsewhere as it is
+        return text
+    inside = source.relative_to(found.root).as_posix()
+    with zipfile.ZipFile(env_wheel) as wheel:
+        names = [
+            name
+            for name in wheel.namelist()
+            if (name == inside or name.endswith(f"/{inside}"))
+            and wheel.read(name) == source.read_bytes()
+        ]
+    if not names:
+        raise ImageBuildError(
+            f"the wheel of {found.name} ({env_wheel.name}) holds no {inside}, the module of "
+            f"its openenv.yaml's app: {spec}: list that package in its pyproject.toml"
+        )
+    prefix = min(names, key=len)[: -len(inside)].rstrip("/").replace("/", ".")
+    if not prefix:
+        return text
+    installed = f"{prefix}.{module}:{attr}"
+    line = f"app: {installed}  # {spec} in the package's folder; installed here"
+    return re.sub(r"(?m)^app:.*$", lambda _match: line, text, count=1)
+
+
 def dependency_pins(env_folder: Path) -> list[str]:
     """``name==version`` of every distribution the server needs, as installed here.
 
@@ -325,8 +368,11 @@ def _wheelhouse(pins: list[str], say: Progress) -> Path:
 
 
 def _build_wheel(folder: Path, into: Path) -> Path:
-    """Build the wheel of the project in ``folder`` into ``into``; return its path."""
-    options = ["--no-build-isolation"] if importlib.util.find_spec("hatchling") else []
+    """Build the wheel of the project in ``folder`` into ``into``; return its path.
+
+    With the build backend installed here (hatchling for ours, setuptools for an
+    OpenEnv 0.10 package), pip uses it (no download); else pip fetches it."""
+    options = ["--no-build-isolation"] if _has_backend(folder) else []
     _pip(
         ["wheel", "--no-deps", *options, "--wheel-dir", str(into), str(folder)],
         what=f"building the wheel of {folder.name}",
@@ -335,6 +381,17 @@ def _build_wheel(folder: Path, into: Path) -> Path:
     if len(built) != 1:
         raise ImageBuildError(f"building the wheel of {folder} gave {len(built)} wheels")
     return built[0]
+
+
+def _has_backend(folder: Path) -> bool:
+    import tomllib
+
+    try:
+        system = tomllib.loads((folder / "pyproject.toml").read_text()).get("build-system", {})
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    backend = str(system.get("build-backend") or "setuptools.build_meta:__legacy__")
+    return importlib.util.find_spec(backend.split(".")[0].split(":")[0]) is not None
 
 
 def _pip(args: list[str], *, what: str) -> None:

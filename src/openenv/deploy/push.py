@@ -202,7 +202,7 @@ def _api(hub: str, token: str) -> Any:
         from huggingface_hub import HfApi
     except ImportError:
         raise PushError(
-            "pushing to a Space needs huggingface_hub: pip install 'openenv[containers]'"
+            "pushing to a Space needs huggingface_hub: pip install 'openenv-rl[containers]'"
         ) from None
     return HfApi(endpoint=hub, token=token)
 

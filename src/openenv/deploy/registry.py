@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -104,20 +105,27 @@ def push_image(
     return PushedImage(reference, digest)
 
 
-def space_image(repo_id: str, registry: str | None = None) -> str:
-    """The image a Docker Space is served from: ``registry.hf.space/OWNER-NAME:latest``."""
-    owner, _, name = repo_id.partition("/")
-    if not owner or not name or "/" in name:
-        raise ValueError(f"a Space is named OWNER/NAME, not {repo_id!r}")
+def space_image(repo_id: str, registry: str | None = None, tag: str | None = None) -> str:
+    """The image a Docker Space is served from: ``registry.hf.space/OWNER-NAME:latest``.
+
+    The name is the Space's subdomain (:func:`space_slug`), as the Hub names it;
+    ``tag`` defaults to ``latest``."""
     host = registry or os.environ.get("OPENENV_SPACE_REGISTRY") or SPACE_REGISTRY
-    return f"{host.rstrip('/')}/{owner.lower()}-{name.lower()}:latest"
+    return f"{host.rstrip('/')}/{space_slug(repo_id)}:{tag or 'latest'}"
 
 
 def space_url(repo_id: str) -> str:
     """The URL a running Space answers on: ``https://OWNER-NAME.hf.space``."""
+    return f"https://{space_slug(repo_id)}.hf.space"
+
+
+def space_slug(repo_id: str) -> str:
+    """A Space's subdomain (and image name): ``owner/name`` lowercased, every character
+    other than ``a-z0-9`` as ``-`` (``Team/Echo_Env`` -> ``team-echo-env``)."""
     owner, _, name = repo_id.partition("/")
-    slug = f"{owner}-{name}".lower().replace("_", "-").replace(".", "-")
-    return f"https://{slug}.hf.space"
+    if not owner or not name or "/" in name:
+        raise ValueError(f"a Space is named OWNER/NAME, not {repo_id!r}")
+    return re.sub(r"[^a-z0-9]", "-", repo_id.lower())
 
 
 def _one_line(text: object) -> str:

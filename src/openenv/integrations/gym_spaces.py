@@ -63,7 +63,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError(
         f"openenv.integrations.gym_spaces needs gymnasium and numpy ({exc}); "
-        "pip install 'openenv[gymnasium]'"
+        "pip install 'openenv-rl[gymnasium]'"
     ) from exc
 
 INLINE_LIMIT = 256

@@ -162,9 +162,9 @@ class ContainerRuntime(Runtime):
     # -- internals -------------------------------------------------------------------------
 
     def _run(self) -> None:
+        client = engine()  # EngineUnavailable, also when the docker package is missing
         import docker.errors
 
-        client = engine()
         limits = self.limits
         environment = dict(self.env_vars)
         if self.token:

@@ -86,7 +86,7 @@ def _client(url: str) -> docker.DockerClient:
         import docker
     except ImportError:
         raise EngineUnavailable(
-            "containers need the docker package: pip install 'openenv[containers]'"
+            "containers need the docker package: pip install 'openenv-rl[containers]'"
         ) from None
     client = docker.DockerClient(base_url=url, timeout=300)
     try:

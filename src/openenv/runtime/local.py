@@ -43,7 +43,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -68,7 +68,8 @@ class LocalRuntime(Runtime):
     ``isolation`` is ``"none"``, ``"sandbox"`` or ``None`` (the environment's
     ``openenv.yaml`` decides, else ``none``). ``token=None`` generates a random
     token; ``require_token=False`` serves without one. ``server_args`` are more
-    ``openenv serve`` options (``["--max-sessions", "8"]``).
+    ``openenv serve`` options (``["--max-sessions", "8"]``); ``env_vars`` are set
+    for the server process, over this one's environment.
     """
 
     def __init__(
@@ -84,6 +85,7 @@ class LocalRuntime(Runtime):
         start_timeout_s: float = 60.0,
         stop_timeout_s: float = 10.0,
         python: str | None = None,
+        env_vars: Mapping[str, str] | None = None,
     ) -> None:
         if isolation is not None and isolation not in ISOLATION_LEVELS:
             raise ValueError(f"isolation must be 'none', 'sandbox' or None, not {isolation!r}")
@@ -96,6 +98,7 @@ class LocalRuntime(Runtime):
         self.start_timeout_s = start_timeout_s
         self.stop_timeout_s = stop_timeout_s
         self.python = python or sys.executable
+        self.env_vars = dict(env_vars or {})
         self.base_url: str | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: threading.Thread | None = None
@@ -155,7 +158,8 @@ class LocalRuntime(Runtime):
     # -- plumbing --------------------------------------------------------------------------
 
     def _spawn(self) -> None:
-        env = {**os.environ, "NO_COLOR": "1", "TERM": "dumb", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, **self.env_vars}
+        env.update(NO_COLOR="1", TERM="dumb", PYTHONUNBUFFERED="1")
         env["COLUMNS"] = "1000"  # one line per message, never wrapped
         env.pop("FORCE_COLOR", None)
         env.pop("OPENENV_TOKEN", None)

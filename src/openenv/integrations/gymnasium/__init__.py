@@ -72,7 +72,7 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installation
     raise ImportError(
         f"openenv.integrations.gymnasium needs gymnasium and numpy ({exc}); "
-        "pip install 'openenv[gymnasium]'"
+        "pip install 'openenv-rl[gymnasium]'"
     ) from exc
 
 from .codecs import NotGymnasiumCompatible
