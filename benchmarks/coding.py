@@ -160,12 +160,12 @@ class Server:
             return False
 
 
-def start_ours(isolation: str, max_sessions: int) -> Server:
-    """``openenv serve coding_env`` via :class:`LocalRuntime` (no token: loopback only)."""
+def start_ours(isolation: str, max_sessions: int, env: str = "coding_env") -> Server:
+    """``openenv serve ENV`` via :class:`LocalRuntime` (no token: loopback only)."""
     from openenv.runtime.local import LocalRuntime
 
     runtime = LocalRuntime(
-        "coding_env",
+        env,
         isolation=isolation,
         require_token=False,
         server_args=[
@@ -717,11 +717,13 @@ class Runner:
             )
         self.ladder(server, results)
 
-    def ladder(self, server: Server, results: ServerResults) -> None:
+    def ladder(self, server: Server, results: ServerResults, per_session_mib: float = 64.0) -> None:
+        """The levels in turn; ``per_session_mib``: the memory guard's first guess of what
+        a session costs, until a level has been measured."""
         s = self.settings
         name = server.name
         idle_processes = results.idle_memory.get("processes", 1)
-        per_session = 64.0  # MiB, a first guess until a level has been measured
+        per_session = per_session_mib
         for level in s.levels:
             if self.out_of_time(f"{level} sessions on {name}"):
                 results.ladder_stopped = "time budget"

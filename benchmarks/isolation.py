@@ -276,8 +276,15 @@ def worker_memory(server: Server) -> dict[str, Any]:
     """PSS/RSS/USS (MiB) of each idle pooled worker's process tree, and their mean."""
     server.wait_pool_full()
     time.sleep(0.2)  # let the last started worker settle
+    return idle_worker_memory(server.process.pid)
+
+
+def idle_worker_memory(server_pid: int) -> dict[str, Any]:
+    """PSS/RSS/USS (MiB) of the process tree under each child of a sandboxed server, and
+    their mean: each child is a worker's bwrap monitor. Call it with no session open and
+    the warm pool full, so every worker is an idle pooled one."""
     workers = []
-    for monitor in children(server.process.pid):
+    for monitor in children(server_pid):
         procs = tree(monitor)
         figures = [smaps_rollup(pid) for pid in procs]
         workers.append(

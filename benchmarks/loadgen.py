@@ -12,6 +12,8 @@ asyncio client with compression off and client pings off, checks every reply
   ``/proc/<pid>/stat`` over the measured window: the fairest figure when the load
   generator shares the machine's cores with the server);
 * :func:`connect_latency` — connect + first ``reset`` round trip, one at a time;
+* :func:`session_churn` — sustained session starts: a few clients at once, each
+  looping connect → first ``reset`` → close; sessions started per second;
 * :func:`hold_sleeping` — N sessions connected at once, each then sending one
   step that sleeps ``sleep_s`` on the server; counts those answered correctly
   within a deadline.
@@ -196,6 +198,35 @@ class ConnectResult:
             "ok": self.ok,
             "failures": self.failures,
             "errors": self.errors,
+            "latency_us": self.latency.micros(),
+        }
+
+
+@dataclass
+class ChurnResult:
+    """What :func:`session_churn` measured: sessions started, used once and closed."""
+
+    sessions: int
+    clients: int
+    ok: int = 0
+    errors: list[str] = field(default_factory=list)
+    wall_s: float = math.nan
+    latency: LatencyStats = field(default_factory=LatencyStats)
+
+    @property
+    def sessions_per_s(self) -> float:
+        """Sessions that got their first observation, per second of the whole run."""
+        return self.ok / self.wall_s if self.wall_s > 0 else math.nan
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "sessions": self.sessions,
+            "clients": self.clients,
+            "ok": self.ok,
+            "failures": self.sessions - self.ok,
+            "errors": self.errors,
+            "wall_s": round(self.wall_s, 3),
+            "sessions_per_s": round(self.sessions_per_s, 2),
             "latency_us": self.latency.micros(),
         }
 
@@ -487,8 +518,14 @@ async def _run_steps(
     return _StepsOutcome(completed, failed, errors.messages, latencies, t_end, window_end)
 
 
-async def connect_latency_async(url: str, count: int, timeout_s: float = 60.0) -> ConnectResult:
-    """Connect + first reset, ``count`` times one after another (each closed before the next)."""
+async def connect_latency_async(
+    url: str, count: int, timeout_s: float = 60.0, expect_total: int | None = 0
+) -> ConnectResult:
+    """Connect + first reset, ``count`` times one after another (each closed before the next).
+
+    ``expect_total``: the counter the first observation must carry (``None``: any
+    observation will do, for environments other than the benchmark's counter).
+    """
     result = ConnectResult(count)
     errors = Errors()
     samples: list[float] = []
@@ -503,7 +540,7 @@ async def connect_latency_async(url: str, count: int, timeout_s: float = 60.0) -
             async with asyncio.timeout(min(remaining, 10.0)):
                 start = time.perf_counter()
                 ws = await open_session(url, open_timeout=10.0)
-                await exchange(ws, RESET_FRAME, 0)
+                await exchange(ws, RESET_FRAME, expect_total)
                 samples.append(time.perf_counter() - start)
         except (Exception, asyncio.TimeoutError) as exc:
             errors.add(exc)
@@ -517,10 +554,74 @@ async def connect_latency_async(url: str, count: int, timeout_s: float = 60.0) -
 
 
 def connect_latency(
-    url: str, count: int = 200, timeout_s: float = 60.0, loop: str = "auto"
+    url: str,
+    count: int = 200,
+    timeout_s: float = 60.0,
+    loop: str = "auto",
+    expect_total: int | None = 0,
 ) -> ConnectResult:
     """Connect + first-reset latency, measured from this process (see the module doc)."""
-    return _run_loop(connect_latency_async(url, count, timeout_s), loop)
+    return _run_loop(connect_latency_async(url, count, timeout_s, expect_total), loop)
+
+
+async def session_churn_async(
+    url: str,
+    sessions: int,
+    clients: int,
+    timeout_s: float = 120.0,
+    expect_total: int | None = 0,
+) -> ChurnResult:
+    """``clients`` clients at once, each looping connect → reset (first observation) →
+    close, until ``sessions`` sessions have been started; see :func:`session_churn`."""
+    result = ChurnResult(sessions, clients)
+    errors = Errors()
+    samples: list[float] = []
+    deadline = time.monotonic() + timeout_s
+    left = sessions
+
+    async def client() -> None:
+        nonlocal left
+        while left > 0:
+            left -= 1
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                errors.add("TimeoutError: session churn ran out of time")
+                continue
+            ws = None
+            try:
+                async with asyncio.timeout(min(remaining, 30.0)):
+                    start = time.perf_counter()
+                    ws = await open_session(url, open_timeout=min(remaining, 30.0))
+                    await exchange(ws, RESET_FRAME, expect_total)
+                    samples.append(time.perf_counter() - start)
+            except (Exception, asyncio.TimeoutError) as exc:
+                errors.add(exc)
+            finally:
+                if ws is not None:
+                    await close_quietly(ws)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(max(1, min(clients, sessions)))))
+    result.wall_s = time.perf_counter() - started
+    result.ok = len(samples)
+    result.errors = errors.messages
+    result.latency = LatencyStats.of(samples)
+    return result
+
+
+def session_churn(
+    url: str,
+    sessions: int = 200,
+    clients: int = 8,
+    timeout_s: float = 120.0,
+    loop: str = "auto",
+    expect_total: int | None = 0,
+) -> ChurnResult:
+    """Sustained session starts: ``clients`` concurrent clients each loop connect → first
+    ``reset`` observation → close (``close`` frame and WebSocket close handshake) until
+    ``sessions`` sessions have been started in all; the rate is sessions that got their
+    observation over the wall time of the whole run, closes included."""
+    return _run_loop(session_churn_async(url, sessions, clients, timeout_s, expect_total), loop)
 
 
 @dataclass

@@ -22,6 +22,7 @@ included.
     python -m benchmarks.run --quick                     # smoke run, under a minute
     python -m benchmarks.run --json bench.json           # the full run (minutes)
     python -m benchmarks.run --only ours,floor --quick
+    python -m benchmarks.run --summary --quick           # the summary table (benchmarks.summary)
 """
 
 from __future__ import annotations
@@ -176,8 +177,9 @@ ROWS: list[tuple[str, str, str]] = [
 # -- running -------------------------------------------------------------------------------
 
 
-class Interrupted(Exception):
-    """SIGTERM arrived; unwind like Ctrl-C so every subprocess is stopped."""
+class Interrupted(BaseException):
+    """SIGTERM arrived; unwind like Ctrl-C so every subprocess is stopped (a
+    ``BaseException``, like ``KeyboardInterrupt``: no ``except Exception`` stops it)."""
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
@@ -360,6 +362,30 @@ class Runner:
             server.stop()  # free its memory before the next server's ladder
             self.servers.pop(name, None)
 
+    def multi_round(self, name: str, server: RunningServer) -> loadgen.StepLoadResult:
+        """``multi_sessions`` sessions stepping at once (throughput, server CPU), once.
+
+        Recorded in the server's results (``disturbed`` when other processes used
+        more than :data:`OTHER_CPU_WARN` cores meanwhile); ``benchmarks.summary``
+        runs this alone.
+        """
+        s = self.settings
+        multi = loadgen.step_load(
+            server.url,
+            s.multi_sessions,
+            s.multi_steps,
+            warmup=s.warmup_steps // 4,
+            processes=self.load_processes,
+            server_pid=server.pid,
+            loop=self.load_loop,
+            timeout_s=240,
+        )
+        summary = multi.summary()
+        if (summary["other_cpu_cores"] or 0.0) > OTHER_CPU_WARN:
+            summary["disturbed"] = True
+        self.results[name].multi_session.append(summary)
+        return multi
+
     def one_round(self, name: str, server: RunningServer, rep: int) -> None:
         """1-session latency, 64-session throughput and connect latency, once."""
         s = self.settings
@@ -376,17 +402,7 @@ class Runner:
             timeout_s=120,
         )
         results.one_session.append(one.summary())
-        multi = loadgen.step_load(
-            server.url,
-            s.multi_sessions,
-            s.multi_steps,
-            warmup=s.warmup_steps // 4,
-            processes=self.load_processes,
-            server_pid=server.pid,
-            loop=self.load_loop,
-            timeout_s=240,
-        )
-        results.multi_session.append(multi.summary())
+        multi = self.multi_round(name, server)
         conn = loadgen.connect_latency(server.url, s.connect_count, 120, self.load_loop)
         results.connect.append(conn.summary())
         problems = [
@@ -699,7 +715,34 @@ def main(argv: list[str] | None = None) -> int:
         "--markdown", type=Path, metavar="PATH", help="write the tables as Markdown here"
     )
     parser.add_argument("--check", action="store_true", help="exit 1 if a target fails")
+    summary_options = parser.add_argument_group(
+        "summary", "one table of the sandboxed-session figures (benchmarks/summary.py)"
+    )
+    summary_options.add_argument(
+        "--summary",
+        action="store_true",
+        help="print the summary table instead: sandboxed session starts, coding sessions "
+        "at once, worker memory, and ours vs the reference and the floor on both loops "
+        "(--loop and --levels do not apply; --only ours,floor leaves the reference out)",
+    )
+    summary_options.add_argument(
+        "--with-512",
+        action="store_true",
+        help="with --summary: add 512 concurrent sandboxed coding sessions under two busy "
+        "loops (minutes)",
+    )
+    summary_options.add_argument(
+        "--tiny",
+        action="store_true",
+        help="with --summary: the smallest run, a few sessions of each (the tests run it)",
+    )
     args = parser.parse_args(argv)
+    if args.summary:
+        from benchmarks import summary
+
+        return summary.main(args, list(sys.argv[1:] if argv is None else argv))
+    if args.with_512 or args.tiny:
+        parser.error("--with-512 and --tiny go with --summary")
 
     names = [n.strip() for n in args.only.split(",") if n.strip()]
     unknown = [n for n in names if n not in KINDS]
