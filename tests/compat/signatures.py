@@ -77,6 +77,8 @@ API: list[tuple[str, str, list[str]]] = [
     ),
     ("openenv.core.env_server.http_server", "create_app", ["()"]),
     ("openenv.core.env_server.http_server", "create_fastapi_app", ["()"]),
+    ("openenv.core.env_server.http_server", "HTTPEnvServer", ["__init__", "register_routes"]),
+    ("openenv.core.env_server.types", "ServerMode", ["()"]),
     ("openenv.core.env_server.types", "Action", ["()"]),
     ("openenv.core.env_server.types", "Observation", ["()"]),
     ("openenv.core.env_server.types", "State", ["()"]),

@@ -382,3 +382,73 @@ def test_metadata_and_schema_of_a_reference_style_app(guess_url: str) -> None:
     assert httpx.get(f"{guess_url}/metadata").json()["name"] == "guess"
     schema = httpx.get(f"{guess_url}/schema").json()
     assert set(schema["action"]["properties"]) == {"guess", "metadata"}
+
+
+# -- HTTPEnvServer: the reference's lower-level server object ---------------------------------
+
+
+def test_http_env_server_serves_the_env_beside_the_authors_own_routes() -> None:
+    from fastapi import FastAPI
+
+    from openenv.core.env_server import HTTPEnvServer
+    from openenv.core.env_server.http_server import served_by
+
+    app = FastAPI()
+
+    @app.get("/before")
+    def before() -> dict[str, str]:
+        return {"route": "before"}
+
+    server = HTTPEnvServer(GuessEnvironment, GuessAction, GuessObservation, max_concurrent_envs=2)
+    server.register_routes(app)
+
+    @app.get("/health")  # declared after: the author's own route still comes first
+    def own_health() -> dict[str, str]:
+        return {"status": "the author's"}
+
+    served = served_by(app)  # what `openenv serve FOLDER` reads from such an app
+    assert served is not None and served.env_class is GuessEnvironment
+    assert served.max_sessions == 2
+    running = start_server(app)  # our lifespan runs inside the author's app's
+    try:
+        with httpx.Client(base_url=running.base_url) as http:
+            assert http.get("/before").json() == {"route": "before"}
+            assert http.get("/health").json() == {"status": "the author's"}
+            assert http.get("/schema").json()["action"]["title"] == "GuessAction"
+            assert http.post("/reset", json={"seed": 3}).status_code == 200
+        with GuessEnv(base_url=running.base_url).sync() as client:
+            results = play(client, seed=3)
+        assert results[-1].done and results[-1].observation.hint in ("correct", "lower", "higher")
+    finally:
+        running.stop()
+
+
+def test_production_mode_leaves_out_the_simulation_routes() -> None:
+    from fastapi import FastAPI
+
+    from openenv.core.env_server import HTTPEnvServer
+
+    app = FastAPI()
+    HTTPEnvServer(GuessEnvironment, GuessAction, GuessObservation).register_routes(
+        app, mode="production"
+    )
+    running = start_server(app)
+    try:
+        with httpx.Client(base_url=running.base_url) as http:
+            assert http.post("/reset", json={}).status_code == 404
+            assert http.post("/step", json={"action": {"guess": 1}}).status_code == 404
+            assert http.get("/state").status_code == 404
+            assert http.get("/schema").status_code == 200
+        with GuessEnv(base_url=running.base_url).sync() as client:  # sessions still work
+            assert client.reset(seed=1).observation.hint == "start"
+    finally:
+        running.stop()
+    with pytest.raises(ValueError, match="Invalid mode"):
+        create_app(GuessEnvironment, GuessAction, GuessObservation, mode="staging")
+
+
+def test_http_env_server_refuses_an_instance() -> None:
+    from openenv.core.env_server import HTTPEnvServer
+
+    with pytest.raises(TypeError, match="not an instance"):
+        HTTPEnvServer(GuessEnvironment(), GuessAction, GuessObservation)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ the types are :mod:`openenv.types`' and :mod:`.mcp_types`', ``create_app`` is
 
 from ...errors import OpenEnvError
 from ...types import Action, EnvironmentMetadata, Observation, State
-from .http_server import create_app, create_fastapi_app
+from .http_server import HTTPEnvServer, create_app, create_fastapi_app
 from .interfaces import Environment
 from .mcp_environment import MCPEnvironment
 from .mcp_types import (
@@ -22,6 +22,7 @@ from .mcp_types import (
     ToolError,
     ToolErrorType,
 )
+from .types import ServerMode
 
 __all__ = [
     "RESERVED_TOOL_NAMES",
@@ -30,11 +31,13 @@ __all__ = [
     "CallToolObservation",
     "Environment",
     "EnvironmentMetadata",
+    "HTTPEnvServer",
     "ListToolsAction",
     "ListToolsObservation",
     "MCPEnvironment",
     "Observation",
     "OpenEnvError",
+    "ServerMode",
     "State",
     "Tool",
     "ToolError",

@@ -14,13 +14,17 @@ given here become the environment class's types (what the server validates and
 serves (:func:`served_by`), so ``openenv serve FOLDER`` can serve the same environment
 with its own settings (isolation, limits, token). Arguments for the reference's web
 interface (``gradio_builder``, tabs, title) are accepted and unused.
+
+:class:`HTTPEnvServer`, the reference's lower-level form, puts the same app's routes
+on an app of the author's own (``server.register_routes(app)``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +35,13 @@ from ...environment import Environment
 from ...server import ServerConfig
 from ...server import create_app as _create_app
 from ...types import Action, Observation, State
+from .types import ServerMode
 
 APP_STATE_KEY = "openenv_served"
+MODES = tuple(mode.value for mode in ServerMode)
+SIMULATION_ROUTES = ("/reset", "/step", "/state")
+"""What OpenEnv 0.10's production mode leaves out: the HTTP routes that drive an
+environment outside a session."""
 
 
 @dataclass(frozen=True)
@@ -119,8 +128,20 @@ def create_app(
     if env_name:
         metadata = metadata.model_copy(update={"name": env_name})
     app = _create_app(factory or env_class, env_class, config=config, metadata=metadata)
+    _apply_mode(app, mode)
     setattr(app.state, APP_STATE_KEY, Served(env_class, factory, limit))
     return app
+
+
+def _apply_mode(app: FastAPI, mode: Any) -> None:
+    """OpenEnv 0.10's server modes: ``"production"`` drops :data:`SIMULATION_ROUTES`."""
+    name = str(getattr(mode, "value", mode) or "simulation").lower()
+    if name not in MODES:
+        raise ValueError(f"Invalid mode: {mode!r}. Must be one of: {list(MODES)}")
+    if name == "production":
+        app.router.routes[:] = [
+            r for r in app.router.routes if getattr(r, "path", None) not in SIMULATION_ROUTES
+        ]
 
 
 def create_fastapi_app(
@@ -144,7 +165,79 @@ def create_fastapi_app(
         max_concurrent_envs=max_concurrent_envs,
         concurrency_config=concurrency_config,
         state_cls=state_cls,
+        mode=mode,
     )
 
 
-__all__ = ["Served", "create_app", "create_fastapi_app", "served_by"]
+class HTTPEnvServer:
+    """OpenEnv 0.10's server object, on our server: the app :func:`create_app` makes,
+    put on an app of your own by :meth:`register_routes`.
+
+    Example::
+
+        app = FastAPI()
+        server = HTTPEnvServer(EchoEnvironment, EchoAction, EchoObservation,
+                               max_concurrent_envs=4)
+        server.register_routes(app)   # /ws, /reset, /step, /state, /schema, ... on app
+
+        @app.get("/leaderboard")      # the author's own routes beside them
+        def leaderboard() -> dict: ...
+    """
+
+    def __init__(
+        self,
+        env: Callable[[], Any],
+        action_cls: type[Action],
+        observation_cls: type[Observation],
+        max_concurrent_envs: int | None = None,
+        concurrency_config: Any = None,
+        env_name: str | None = None,
+        state_cls: type[State] = State,
+        *,
+        reset_observation_cls: type[Observation] | None = None,
+    ) -> None:
+        if not callable(env):
+            raise TypeError(
+                f"env must be a callable (class or factory function), got {type(env)}. "
+                "Pass the environment class (e.g., MyEnvironment) not an instance."
+            )
+        self.action_cls = action_cls
+        self.observation_cls = observation_cls
+        self.state_cls = state_cls
+        self._args = (env, action_cls, observation_cls)
+        self._kwargs: dict[str, Any] = {
+            "env_name": env_name,
+            "max_concurrent_envs": max_concurrent_envs,
+            "concurrency_config": concurrency_config,
+            "state_cls": state_cls,
+        }
+        # Made now, so that a bad class or type is refused where the author wrote it.
+        self.app = create_app(*self._args, **self._kwargs)
+
+    def register_routes(self, app: FastAPI, mode: ServerMode | str = ServerMode.SIMULATION) -> None:
+        """Serve the environment on ``app``: its routes answer what ``app``'s own do not
+        (``app``'s routes, declared before or after this call, come first), and its
+        start-up and shutdown (sessions, sandboxes) run in ``app``'s lifespan.
+
+        ``mode="production"`` leaves out ``/reset``, ``/step`` and ``/state``, as in
+        OpenEnv 0.10.
+        """
+        served = self.app
+        if str(getattr(mode, "value", mode)).lower() != ServerMode.SIMULATION.value:
+            served = create_app(*self._args, **self._kwargs, mode=mode)
+        outer = app.router.lifespan_context
+
+        @contextlib.asynccontextmanager
+        async def lifespan(parent: Any) -> AsyncIterator[Any]:
+            async with served.router.lifespan_context(served), outer(parent) as state:
+                yield state
+
+        app.router.lifespan_context = lifespan
+        # What app's own routes (declared before or after this) do not answer, ours do,
+        # through our app whole: its middleware (token, body limit) and error frames.
+        app.router.default = served
+        for key in ("config", "sessions", APP_STATE_KEY):  # what our runners read of an app
+            setattr(app.state, key, getattr(served.state, key))
+
+
+__all__ = ["HTTPEnvServer", "Served", "create_app", "create_fastapi_app", "served_by"]
