@@ -137,7 +137,7 @@ def _echo_round(url: str, sessions: int, steps: int, warmup: int, loop: str) -> 
     }
 
 
-def echo_throughput(sessions: int, steps: int, warmup: int = 20, rounds: int = 3) -> dict[str, Any]:
+def echo_throughput(sessions: int, steps: int, warmup: int = 20, rounds: int = 5) -> dict[str, Any]:
     """loadgen's steps/s and the pool's on one server, on each event loop (asyncio, and
     uvloop where installed): the same loop on both sides.
 
@@ -220,7 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=200, help="measured steps per session")
     parser.add_argument("--resets", type=int, default=10, help="measured coding resets")
     parser.add_argument(
-        "--rounds", type=int, default=3, help="echo rounds per loop; figures are medians (3)"
+        "--rounds", type=int, default=5, help="echo rounds per loop; figures are medians (5)"
     )
     parser.add_argument("--warm-pool", type=int, default=8, help="coding server's warm pool")
     parser.add_argument("--only", choices=["echo", "coding"], help="one figure only")
