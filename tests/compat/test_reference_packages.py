@@ -354,3 +354,22 @@ def test_the_reference_validate_accepts_them_and_our_scaffold(
         statuses = {r["check_id"]: r["status"] for r in report["results"]}
         assert statuses["static.manifest"] == "pass", (folder.name, report["results"][0])
         assert "fail" not in statuses.values(), (folder.name, statuses)
+
+
+def test_our_validate_accepts_their_packages(packages: Path) -> None:
+    """`openenv validate FOLDER` of ours loads an OpenEnv 0.10 package as `openenv serve`
+    does (its app's environment, top-level `models`): static and contract checks pass,
+    and the missing tests/ folder is a warning, not a failure."""
+    from openenv.validation import validate
+
+    for name, models in (("ref_echo", "RefEchoAction"), ("ref_guess", "GuessAction")):
+        report = validate(str(packages / name)).to_dict()
+        statuses = {check["name"]: check["status"] for check in report["checks"]}
+        details = {check["name"]: check["detail"] for check in report["checks"]}
+        assert report["ok"] is True, (name, statuses)
+        assert statuses["openenv.yaml valid"] == "pass", details["openenv.yaml valid"]
+        assert statuses["package importable"] == "pass", details["package importable"]
+        assert statuses["models importable"] == "pass", details["models importable"]
+        assert models in details["models importable"]
+        assert statuses["tests present"] == "warn"
+        assert {check["level"] for check in report["checks"]} == {0, 1}
