@@ -518,6 +518,35 @@ async def _run_steps(
     return _StepsOutcome(completed, failed, errors.messages, latencies, t_end, window_end)
 
 
+async def _one_session(
+    url: str,
+    deadline: float,
+    cap_s: float,
+    expect_total: int | None,
+    samples: list[float],
+    errors: Errors,
+) -> None:
+    """Connect, wait for the first reset's observation, close: its time into ``samples``
+    (at most ``cap_s``, and nothing past the monotonic ``deadline``), a failure into
+    ``errors``."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        errors.add("TimeoutError: the test ran out of time before this session")
+        return
+    ws = None
+    try:
+        async with asyncio.timeout(min(remaining, cap_s)):
+            start = time.perf_counter()
+            ws = await open_session(url, open_timeout=min(remaining, cap_s))
+            await exchange(ws, RESET_FRAME, expect_total)
+            samples.append(time.perf_counter() - start)
+    except (Exception, asyncio.TimeoutError) as exc:
+        errors.add(exc)
+    finally:
+        if ws is not None:
+            await close_quietly(ws)
+
+
 async def connect_latency_async(
     url: str, count: int, timeout_s: float = 60.0, expect_total: int | None = 0
 ) -> ConnectResult:
@@ -531,22 +560,7 @@ async def connect_latency_async(
     samples: list[float] = []
     deadline = time.monotonic() + timeout_s
     for _ in range(count):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            errors.add("TimeoutError: connect test ran out of time")
-            continue
-        ws = None
-        try:
-            async with asyncio.timeout(min(remaining, 10.0)):
-                start = time.perf_counter()
-                ws = await open_session(url, open_timeout=10.0)
-                await exchange(ws, RESET_FRAME, expect_total)
-                samples.append(time.perf_counter() - start)
-        except (Exception, asyncio.TimeoutError) as exc:
-            errors.add(exc)
-        finally:
-            if ws is not None:
-                await close_quietly(ws)
+        await _one_session(url, deadline, 10.0, expect_total, samples, errors)
     result.ok = len(samples)
     result.errors = errors.messages
     result.latency = LatencyStats.of(samples)
@@ -583,22 +597,7 @@ async def session_churn_async(
         nonlocal left
         while left > 0:
             left -= 1
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                errors.add("TimeoutError: session churn ran out of time")
-                continue
-            ws = None
-            try:
-                async with asyncio.timeout(min(remaining, 30.0)):
-                    start = time.perf_counter()
-                    ws = await open_session(url, open_timeout=min(remaining, 30.0))
-                    await exchange(ws, RESET_FRAME, expect_total)
-                    samples.append(time.perf_counter() - start)
-            except (Exception, asyncio.TimeoutError) as exc:
-                errors.add(exc)
-            finally:
-                if ws is not None:
-                    await close_quietly(ws)
+            await _one_session(url, deadline, 30.0, expect_total, samples, errors)
 
     started = time.perf_counter()
     await asyncio.gather(*(client() for _ in range(max(1, min(clients, sessions)))))

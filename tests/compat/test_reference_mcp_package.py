@@ -29,6 +29,7 @@ from tests.compat.test_reference_packages import (
     TOKEN,
     our_env,
     reference_validate,
+    reference_yaml,
     write_package,
 )
 
@@ -120,30 +121,7 @@ TOOLS_FILES = {
             max_concurrent_envs=4,
         )
     """,
-    "openenv.yaml": """
-        spec_version: 1
-        name: ref_tools
-        version: 0.1.0
-        type: space
-        runtime: fastapi
-        app: server.app:app
-        port: 8000
-        validation:
-          reward:
-            range: [0.0, 1.0]
-            oracle_tolerance: 0.0
-            floor_margin: 0.1
-          resources:
-            cpu: 1.0
-            memory_mb: 1024
-            disk_mb: 512
-            episode_timeout_s: 60.0
-          capabilities:
-            verifier:
-              kind: reward_channel
-          types:
-            tags: [tools]
-    """,
+    "openenv.yaml": reference_yaml("ref_tools", "tools"),
 }
 
 # Drives the package with its own client, in whichever venv runs it; prints JSON.

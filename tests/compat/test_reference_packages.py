@@ -29,6 +29,35 @@ from tests.cli.helpers import invoke
 # The first test may create the reference venv (pip install; about a minute).
 pytestmark = pytest.mark.timeout(600)
 
+
+def reference_yaml(name: str, tag: str) -> str:
+    """The openenv.yaml OpenEnv 0.10's ``openenv init`` writes, with its validation block."""
+    return f"""
+        spec_version: 1
+        name: {name}
+        version: 0.1.0
+        type: space
+        runtime: fastapi
+        app: server.app:app
+        port: 8000
+        validation:
+          reward:
+            range: [0.0, 1.0]
+            oracle_tolerance: 0.0
+            floor_margin: 0.1
+          resources:
+            cpu: 1.0
+            memory_mb: 1024
+            disk_mb: 512
+            episode_timeout_s: 60.0
+          capabilities:
+            verifier:
+              kind: reward_channel
+          types:
+            tags: [{tag}]
+    """
+
+
 GUESS_FILES = {
     "__init__.py": """
         from .client import GuessEnv
@@ -152,30 +181,7 @@ GUESS_FILES = {
             max_concurrent_envs=4,
         )
     """,
-    "openenv.yaml": """
-        spec_version: 1
-        name: ref_guess
-        version: 0.1.0
-        type: space
-        runtime: fastapi
-        app: server.app:app
-        port: 8000
-        validation:
-          reward:
-            range: [0.0, 1.0]
-            oracle_tolerance: 0.0
-            floor_margin: 0.1
-          resources:
-            cpu: 1.0
-            memory_mb: 1024
-            disk_mb: 512
-            episode_timeout_s: 60.0
-          capabilities:
-            verifier:
-              kind: reward_channel
-          types:
-            tags: [game]
-    """,
+    "openenv.yaml": reference_yaml("ref_guess", "game"),
 }
 
 # Drives each package with its own client, in whichever venv runs it; prints JSON.
