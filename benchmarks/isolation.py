@@ -12,8 +12,9 @@ free ``127.0.0.1`` port, and measures (issue 3, section 3):
   in interleaved rounds (median of the rounds' differences) so slow drift of the
   machine hits both alike;
 * **memory per idle pooled worker**: PSS, RSS and USS (private) of each idle
-  worker's process tree (bwrap's monitor, the sandbox's pid 1, the Python
-  worker), from ``/proc/<pid>/smaps_rollup``.
+  worker's process tree (a forked worker and its children; or, spawned, bwrap's
+  monitor and the Python worker), from ``/proc/<pid>/smaps_rollup``; a zygote's
+  template is reported apart.
 
 It prints a Rich table with the targets marked pass/fail; ``--json PATH`` writes
 every figure. Every server is stopped on the way out, Ctrl-C included.
@@ -279,31 +280,47 @@ def worker_memory(server: Server) -> dict[str, Any]:
     return idle_worker_memory(server.process.pid)
 
 
+def _tree_memory(procs: list[int]) -> dict[str, Any]:
+    figures = [smaps_rollup(pid) for pid in procs]
+    return {
+        "processes": len(procs),
+        "pss_mib": sum(f.get("Pss", 0) for f in figures) / 1024,
+        "rss_mib": sum(f.get("Rss", 0) for f in figures) / 1024,
+        "uss_mib": sum(f.get("Private_Clean", 0) + f.get("Private_Dirty", 0) for f in figures)
+        / 1024,
+    }
+
+
+def _is_template(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"openenv.runtime.template" in f.read()
+    except OSError:
+        return False
+
+
 def idle_worker_memory(server_pid: int) -> dict[str, Any]:
-    """PSS/RSS/USS (MiB) of the process tree under each child of a sandboxed server, and
-    their mean: each child is a worker's bwrap monitor. Call it with no session open and
-    the warm pool full, so every worker is an idle pooled one."""
-    workers = []
+    """PSS/RSS/USS (MiB) of each idle worker's process tree under a sandboxed server, and
+    their mean. A child of the server is a spawned worker's bwrap monitor, or a zygote's
+    (runtime/zygote.py): then each child of its template is a forked worker, and the
+    template (monitor and template process) is reported apart, under ``templates``. PSS
+    shares each page among the processes that map it, so the template's pages that the
+    workers still share are split between them. Call it with no session open and the
+    warm pool full, so every worker is an idle pooled one."""
+    workers, templates = [], []
     for monitor in children(server_pid):
-        procs = tree(monitor)
-        figures = [smaps_rollup(pid) for pid in procs]
-        workers.append(
-            {
-                "processes": len(procs),
-                "pss_mib": sum(f.get("Pss", 0) for f in figures) / 1024,
-                "rss_mib": sum(f.get("Rss", 0) for f in figures) / 1024,
-                "uss_mib": sum(
-                    f.get("Private_Clean", 0) + f.get("Private_Dirty", 0) for f in figures
-                )
-                / 1024,
-            }
-        )
+        inner = children(monitor)
+        if inner and _is_template(inner[0]):
+            templates.append(_tree_memory([monitor, *inner]))
+            workers += [_tree_memory(tree(worker)) for worker in children(inner[0])]
+        else:
+            workers.append(_tree_memory(tree(monitor)))
     if not workers:
         raise RuntimeError("no idle worker found under the server")
     mean = {
         key: statistics.mean(w[key] for w in workers) for key in ("pss_mib", "rss_mib", "uss_mib")
     }
-    return {"workers": workers, **mean}
+    return {"workers": workers, "templates": templates, **mean}
 
 
 # -- the run ------------------------------------------------------------------------------

@@ -71,6 +71,35 @@ def zombies(root: int | None = None) -> list[Proc]:
     return [p for p in descendants(root).values() if p.state == "Z"]
 
 
+def is_template(pid: int) -> bool:
+    """Whether ``pid`` is a zygote's template (runtime/template.py)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"openenv.runtime.template" in f.read()
+    except OSError:
+        return False
+
+
+def worker_roots(procs: dict[int, Proc], parent: int | None = None) -> list[int]:
+    """The outermost process of each live worker under ``parent`` (default: this process):
+    a spawned worker's bwrap monitor (a child of ``parent``), or a forked worker (a child
+    of a zygote's template, itself below a bwrap monitor child of ``parent``)."""
+    parent = os.getpid() if parent is None else parent
+    kids: dict[int, list[int]] = {}
+    for proc in procs.values():
+        kids.setdefault(proc.ppid, []).append(proc.pid)
+    roots = []
+    for monitor in kids.get(parent, []):
+        if procs[monitor].name != "bwrap":
+            continue
+        inner = kids.get(monitor, [])
+        if inner and is_template(inner[0]):
+            roots += [pid for pid in kids.get(inner[0], []) if procs[pid].state != "Z"]
+        else:
+            roots.append(monitor)
+    return roots
+
+
 def stray_sandboxes() -> set[int]:
     """Live sandbox processes that lost their parent (re-parented to PID 1): leaks."""
     return {
@@ -121,8 +150,7 @@ def settled(served: Served, sessions: int = 0, timeout: float = SETTLE_S) -> dic
         procs = descendants()
         if any(p.state == "Z" for p in procs.values()):
             return None
-        # Each worker is a bwrap monitor (our child) and the sandbox's processes below it.
-        sandboxes = [p for p in procs.values() if p.name == "bwrap" and p.ppid == os.getpid()]
+        sandboxes = worker_roots(procs)
         in_sessions = sum(1 for s in served.sessions.values() if hasattr(s.env, "worker"))
         if len(sandboxes) != pool.size + in_sessions or len(served.sessions) != sessions:
             return None  # a session ended (or began) while we looked
@@ -132,7 +160,8 @@ def settled(served: Served, sessions: int = 0, timeout: float = SETTLE_S) -> dic
 
 
 def worker_pids(session: Session) -> list[int]:
-    """Host pids of a session's sandbox: monitor, pid 1, python (and anything below)."""
+    """Host pids of a session's sandbox: its outermost process (a spawned worker's bwrap
+    monitor, a forked worker itself) and everything below it."""
     from openenv.runtime.processes import process_tree
 
     return process_tree(session.env.worker.pid)  # type: ignore[attr-defined]

@@ -9,7 +9,9 @@ read-only into each sandbox by :func:`openenv.runtime.isolated.package_binds`).
 
 from __future__ import annotations
 
+import json
 import os
+import random
 import struct
 import sys
 import time
@@ -33,6 +35,8 @@ class TrialAction(Action):
         "subclass",
         "garbage",
         "bad_observation",
+        "plant",
+        "look",
     ] = "echo"
     amount: float = 0.0
 
@@ -46,6 +50,48 @@ class DetailedObservation(TrialObservation):
     """A subclass an env may return instead of its declared observation type."""
 
     detail: dict[str, Any] = {}
+
+
+PLANTED: list[str] = []
+"""Module state a session may change (``plant``); the next session must not see it."""
+SCRATCH = bytearray(4096)
+"""Memory a session may write (``plant``); the next session must find it zeroed."""
+PLANT_FILES = ("/tmp/planted", "/workspace/planted", "/dev/shm/planted")
+
+
+def _plant(message: str) -> None:
+    PLANTED.append(message)
+    SCRATCH[: len(message)] = message.encode()
+    os.environ["PLANTED"] = message
+    for path in PLANT_FILES:
+        with open(path, "w") as f:
+            f.write(message)
+
+
+def _look() -> str:
+    """What this worker finds of an earlier session's ``plant``, and a random draw."""
+    return json.dumps(
+        {
+            "globals": PLANTED,
+            "memory": bytes(SCRATCH[:64]).rstrip(b"\0").decode(errors="replace"),
+            "environ": os.environ.get("PLANTED"),
+            "files": [path for path in PLANT_FILES if os.path.exists(path)],
+            "random": random.random(),
+            "urandom": os.urandom(8).hex(),
+            "status": {
+                line.split(":")[0]: line.split(":", 1)[1].strip()
+                for line in open("/proc/self/status")
+                if line.split(":")[0]
+                in ("Uid", "Gid", "CapEff", "CapPrm", "CapBnd", "NoNewPrivs", "Seccomp")
+            },
+            "pid": os.getpid(),
+            "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+            "hostname": os.uname().nodename,
+            "interfaces": sorted(
+                line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]
+            ),
+        }
+    )
 
 
 def _forge_reply(body: bytes) -> None:
@@ -91,6 +137,10 @@ class TrialEnv(Environment[TrialAction, TrialObservation, State]):
             _forge_reply(b"{this is not json")
         elif action.do == "bad_observation":
             _forge_reply(b'{"ok": true, "observation": {"done": "maybe"}, "state": {}}')
+        elif action.do == "plant":
+            _plant(action.message)
+        elif action.do == "look":
+            return TrialObservation(echoed=_look(), pid=os.getpid())
         elif action.do == "daemon":  # a grandchild that tries to outlive its session
             if os.fork() == 0:
                 os.setsid()

@@ -24,7 +24,7 @@ import pytest
 
 from openenv.runtime.cgroups import CgroupLimits
 from tests.conftest import ask, free_socket, open_ws, wait_until
-from tests.runtime.helpers import descendants, our_cgroups
+from tests.runtime.helpers import descendants, our_cgroups, processes, worker_roots
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -92,10 +92,8 @@ def busy_server(server: UnderReaper) -> tuple[Any, list[int]]:
     """One session in the middle of a step, plus the warm pool: the sandboxes to kill."""
     ws = open_ws(server.base_url.replace("http", "ws") + "/ws")
     assert ask(ws, {"type": "reset", "data": {}}, timeout=20)["type"] == "observation"
-    # pool (2 by default) + the session's worker: bwrap's monitor and the worker each,
-    # plus bwrap's own pid 1 unless the worker is pid 1 (--as-pid-1)
-    per_sandbox = 2 if _worker_is_pid_1() else 3
-    wait_until(lambda: len(server.sandboxes()) == 3 * per_sandbox, timeout=20)
+    # pool (2 by default) + the session's worker, forked by the zygote's template
+    wait_until(lambda: len(worker_roots(processes(), server.server_pid)) == 3, timeout=20)
     return ws, server.sandboxes()
 
 
@@ -129,20 +127,24 @@ def test_sigkill_takes_every_sandbox_down(server: UnderReaper) -> None:
 
 
 CRASHES = """
-import asyncio
+import asyncio, sys
 from openenv.runtime.isolated import SandboxWorker
 from openenv.runtime.sandbox import SandboxPolicy
+from openenv.runtime.zygote import Zygote
 from tests.runtime.sandbox_envs import TrialEnv
 
 async def main():
+    zygote = Zygote(TrialEnv, SandboxPolicy()) if sys.argv[1] == "forked" else None
     for action in ({"do": "crash"}, {"do": "exit", "amount": 2}, {"do": "sleep"}):
-        worker = await SandboxWorker.start(TrialEnv, SandboxPolicy())
+        worker = await SandboxWorker.start(TrialEnv, SandboxPolicy(), zygote=zygote)
         try:
             await worker.call({"op": "reset", "kwargs": {}})
             await worker.call({"op": "step", "action": action})
         except Exception as exc:
             print(exc)
         await worker.close()
+    if zygote is not None:
+        await zygote.close()
 
 asyncio.run(main())
 """
@@ -160,10 +162,11 @@ def _worker_is_pid_1() -> bool:
     "(needs --as-pid-1 in SandboxPolicy.command)",
     strict=False,
 )
-def test_a_worker_that_dies_by_itself_orphans_nothing() -> None:
+@pytest.mark.parametrize("start", ["spawned", "forked"])
+def test_a_worker_that_dies_by_itself_orphans_nothing(start: str) -> None:
     """Crash, exit, or a normal close: nothing of the sandbox is left for PID 1 to reap."""
     result = subprocess.run(
-        [sys.executable, str(REAPER), sys.executable, "-c", CRASHES],
+        [sys.executable, str(REAPER), sys.executable, "-c", CRASHES, start],
         capture_output=True,
         text=True,
         timeout=60,

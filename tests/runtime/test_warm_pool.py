@@ -22,15 +22,19 @@ from tests.runtime.helpers import (
     sandbox_config,
     settled,
     stray_sandboxes,
+    worker_roots,
 )
 from tests.runtime.sandbox_envs import BrokenInitEnv, TrialEnv
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def bwraps() -> set[int]:
-    """Sandbox monitors that are our children (one per live worker)."""
-    return {p.pid for p in descendants().values() if p.name == "bwrap" and p.ppid == os.getpid()}
+def workers() -> int:
+    """Live workers below us: spawned (a bwrap monitor each) or forked by a zygote."""
+    return len(worker_roots(descendants()))
+
+
+POLICIES = {"forked": SandboxPolicy(), "spawned": SandboxPolicy(zygote=False)}
 
 
 async def until(predicate, timeout: float = 20.0) -> None:
@@ -48,10 +52,11 @@ async def no_leaks(baseline: dict[int, object], strays: set[int] | None = None) 
     await until(lambda: not our_cgroups(), timeout=5)
 
 
-@pytest.fixture
-async def pool() -> AsyncIterator[WarmPool]:
+@pytest.fixture(params=list(POLICIES))
+async def pool(request: pytest.FixtureRequest) -> AsyncIterator[WarmPool]:
+    """A pool of 2, forking its workers from a zygote or spawning each afresh."""
     baseline = descendants()
-    pool = WarmPool(TrialEnv, SandboxPolicy(), size=2)
+    pool = WarmPool(TrialEnv, POLICIES[request.param], size=2)
     yield pool
     await pool.close()
     await no_leaks(baseline)
@@ -61,19 +66,19 @@ async def test_the_pool_fills_and_refills_in_the_background(pool: WarmPool) -> N
     await pool.start()  # returns at once
     assert len(pool.idle) == 0 and pool.starting == 2
     await pool.wait_full()
-    assert len(bwraps()) == 2
+    assert workers() == 2
 
     worker = await pool.acquire()
     try:
         assert worker.alive and pool.taken_warm == 1 and len(pool.idle) == 1
         await until(lambda: pool.starting == 1)  # refilling, a moment after the take
         await pool.wait_full()
-        assert len(pool.idle) == 2 and len(bwraps()) == 3
+        assert len(pool.idle) == 2 and workers() == 3
         reply = await worker.call({"op": "reset", "kwargs": {"seed": 1}})
         assert reply["observation"]["pid"] > 0
     finally:
         await worker.close()
-    await until(lambda: len(bwraps()) == 2)
+    await until(lambda: workers() == 2)
 
 
 async def test_idle_workers_never_exceed_the_size(pool: WarmPool) -> None:
@@ -96,7 +101,7 @@ async def test_idle_workers_never_exceed_the_size(pool: WarmPool) -> None:
         await pool.wait_full()
         await asyncio.sleep(0.2)  # nothing more gets started
         assert len(pool.idle) == 2 and pool.starting == 0
-        assert len(bwraps()) == 2 + 3
+        assert workers() == 2 + 3
     finally:
         watcher.cancel()
         await asyncio.gather(*(worker.close() for worker in taken))
@@ -137,9 +142,10 @@ async def test_a_dead_worker_is_skipped_even_before_the_pool_notices(pool: WarmP
 
 async def test_close_kills_idle_and_starting_workers() -> None:
     baseline = descendants()
-    pool = WarmPool(TrialEnv, SandboxPolicy(), size=3)
+    # Spawned: a forked worker may be ready before the count below sees it starting.
+    pool = WarmPool(TrialEnv, POLICIES["spawned"], size=3)
     await pool.start()
-    await until(lambda: len(bwraps()) == 3, timeout=10)  # all three are starting
+    await until(lambda: workers() == 3, timeout=10)  # all three are starting
     assert pool.starting == 3
     await pool.close()
     assert pool.starting == 0 and not pool.idle
@@ -154,10 +160,13 @@ async def test_close_kills_idle_and_starting_workers() -> None:
         await pool.acquire()
 
 
+@pytest.mark.parametrize("policy", list(POLICIES))
 @pytest.mark.parametrize("after_s", [0, 0.001, 0.005, 0.02, 0.06])
-async def test_closing_at_any_moment_of_start_up_leaves_nothing(after_s: float) -> None:
+async def test_closing_at_any_moment_of_start_up_leaves_nothing(
+    after_s: float, policy: str
+) -> None:
     baseline, strays = descendants(), stray_sandboxes()
-    pool = WarmPool(TrialEnv, SandboxPolicy(), size=3)
+    pool = WarmPool(TrialEnv, POLICIES[policy], size=3)
     await pool.start()
     await asyncio.sleep(after_s)
     await pool.close()

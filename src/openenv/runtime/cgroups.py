@@ -143,6 +143,11 @@ class CgroupLimits:
             raise
         return cls([directory])
 
+    def join(self, pid: int) -> None:
+        """Move process ``pid`` into this group (its children from now on follow it)."""
+        for path in self.procs_files:
+            path.write_text(str(pid))
+
     def oom_killed(self) -> bool:
         """Whether the memory limit killed something in this group."""
         for directory in self.dirs:

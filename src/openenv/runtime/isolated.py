@@ -35,7 +35,7 @@ import re
 import signal
 import socket
 import sys
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 import orjson
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -48,6 +48,12 @@ from .cgroups import CgroupLimits
 from .channel import AsyncChannel
 from .processes import children
 from .sandbox import LIBRARY, SandboxPolicy, python_executable, site_packages
+
+if TYPE_CHECKING:
+    from .zygote import ForkedProcess, Zygote
+
+Process: TypeAlias = "asyncio.subprocess.Process | ForkedProcess"
+"""A worker's process: spawned under bwrap, or forked by a zygote."""
 
 log = logging.getLogger("openenv.runtime")
 
@@ -151,9 +157,10 @@ def worker_binds(env_class: type) -> dict[str, str]:
 
 
 @functools.cache
-def _bootstrap() -> str:
+def bootstrap(module: str = "openenv.runtime.worker") -> str:
+    """``python -c`` code that runs ``module``'s ``main()`` inside the sandbox."""
     paths = [LIBRARY, *site_packages()]
-    return f"import sys; sys.path[:0] = {paths!r}; from openenv.runtime.worker import main; main()"
+    return f"import sys; sys.path[:0] = {paths!r}; from {module} import main; main()"
 
 
 class SandboxWorker:
@@ -161,7 +168,7 @@ class SandboxWorker:
 
     def __init__(
         self,
-        process: asyncio.subprocess.Process,
+        process: Process,
         channel: AsyncChannel,
         cgroup: CgroupLimits | None,
     ) -> None:
@@ -185,14 +192,50 @@ class SandboxWorker:
 
     @classmethod
     async def start(
-        cls, env_class: type, policy: SandboxPolicy, startup_timeout_s: float = 60.0
+        cls,
+        env_class: type,
+        policy: SandboxPolicy,
+        startup_timeout_s: float = 60.0,
+        zygote: Zygote | None = None,
     ) -> SandboxWorker:
-        """Start a worker for ``env_class`` and wait until its environment is created.
+        """Start a worker for ``env_class`` and wait until its environment is created:
+        forked by ``zygote`` when given, else a fresh interpreter under bwrap.
 
         Raises :class:`SandboxStartError` if the sandbox does not come up and
         :class:`EnvironmentFailed` if the environment's constructor raised. Cancelled
         half-way, it kills what it started.
         """
+        if zygote is not None:
+            worker = await cls._fork(zygote, policy)
+        else:
+            worker = await cls._spawn(env_class, policy)
+        return await worker._handshake(startup_timeout_s)
+
+    @classmethod
+    async def _fork(cls, zygote: Zygote, policy: SandboxPolicy) -> SandboxWorker:
+        """A worker forked by ``zygote``, moved into its cgroup, then told to go on."""
+        process, ours = await zygote.fork()
+        cgroup = None
+        try:
+            cgroup = CgroupLimits.create(policy.limits) if policy.cgroups else None
+            if cgroup is not None:
+                cgroup.join(process.pid)
+            worker = cls(process, await AsyncChannel.over(ours), cgroup)
+        except BaseException:
+            ours.close()
+            process.kill()
+            await asyncio.shield(_reap(process, cgroup))
+            raise
+        try:
+            await worker.channel.send({"op": "go"})
+        except BaseException:
+            await asyncio.shield(worker.kill())
+            raise
+        return worker
+
+    @classmethod
+    async def _spawn(cls, env_class: type, policy: SandboxPolicy) -> SandboxWorker:
+        """A worker in a fresh interpreter: ``worker.py`` under bwrap."""
         spec = class_spec(env_class)
         cgroup = CgroupLimits.create(policy.limits) if policy.cgroups else None
         ours, theirs = socket.socketpair()
@@ -202,7 +245,7 @@ class SandboxWorker:
             # -I: no '' (the working directory) on sys.path, no PYTHON* variables, no user
             # site; -S: no site module; -B: no bytecode written. The agent's programs
             # write where the worker lives, and nothing they write may be imported by it.
-            argv = [python_executable(), "-I", "-S", "-B", "-c", _bootstrap(), spec, str(fd)]
+            argv = [python_executable(), "-I", "-S", "-B", "-c", bootstrap(), spec, str(fd)]
             command = policy.command(argv, packages=worker_binds(env_class), cgroup=cgroup)
             spawn = asyncio.ensure_future(
                 asyncio.create_subprocess_exec(
@@ -223,41 +266,42 @@ class SandboxWorker:
             raise
         finally:
             theirs.close()
-        worker: SandboxWorker | None = None
         try:
-            worker = cls(process, await AsyncChannel.over(ours), cgroup)
+            return cls(process, await AsyncChannel.over(ours), cgroup)
+        except BaseException:
+            # Cancelled (e.g. the pool closing) or broken: never leave the process behind.
+            ours.close()
+            await asyncio.shield(_kill_bare(process, cgroup))
+            raise
+
+    async def _handshake(self, startup_timeout_s: float) -> SandboxWorker:
+        """Wait for the worker's hello: its environment made, or why not."""
+        try:
             async with asyncio.timeout(startup_timeout_s):
-                hello = await worker.channel.receive()
+                hello = await self.channel.receive()
         except ChannelClosed:
-            assert worker is not None
-            how, _ = await worker.ended()
+            how, _ = await self.ended()
             raise SandboxStartError(f"the sandboxed worker failed to start: it {how}") from None
         except TimeoutError:
-            assert worker is not None
-            await worker.kill()
+            await self.kill()
             raise SandboxStartError(
                 f"the sandboxed worker did not start within {startup_timeout_s:g} s"
             ) from None
         except BaseException:
-            # Cancelled (e.g. the pool closing) or broken: never leave the process behind.
-            if worker is not None:
-                await asyncio.shield(worker.kill())
-            else:
-                ours.close()
-                await asyncio.shield(_kill_bare(process, cgroup))
+            await asyncio.shield(self.kill())
             raise
         if not hello.get("ready"):
-            await worker.kill()
+            await self.kill()
             error = hello.get("error") or {}
             raise environment_failed(error.get("type"), error.get("message"))
-        worker.initial_state = hello.get("state")
+        self.initial_state = hello.get("state")
         tools = hello.get("tools")
         if tools is not None:
             if not _well_described(tools):
-                await worker.kill()
+                await self.kill()
                 raise SandboxStartError("the sandboxed worker listed its tools wrongly")
-            worker.tools = tools
-        return worker
+            self.tools = tools
+        return self
 
     async def _read_stderr(self) -> None:
         stream = self.process.stderr
@@ -330,12 +374,12 @@ class SandboxWorker:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(process.wait()), 1.0)
         if process.returncode is None:
-            _kill_sandbox(process.pid)
+            _kill(process)
             try:
                 await asyncio.wait_for(asyncio.shield(process.wait()), KILL_WAIT_S)
             except TimeoutError:
                 log.warning("sandbox %d did not end; killing its process group", process.pid)
-                _kill_group(process.pid)
+                _kill(process, harder=True)
         code = await process.wait()
         self.channel.close()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
@@ -365,13 +409,23 @@ class SandboxWorker:
             return "was killed: it exceeded its file size limit", "file_size_limit"
         if signum is not None:
             return f"was killed by {_signal_name(signum)}", "killed"
-        if code in (96, 97, 98):  # the launcher's own failures (see sandbox.py)
-            return f"could not apply its limits (exit {code})", "limits"
-        how = f"exited with code {code}"
         lines = b"".join(self.stderr_tail).decode(errors="replace").strip().splitlines()
-        if lines and not self._killed_on_purpose:  # the last line usually says why
-            how += f" ({lines[-1].strip()[:300]})"
-        return how, "exited"
+        why = f": {lines[-1].strip()[:300]}" if lines and not self._killed_on_purpose else ""
+        if code in (96, 97, 98):  # the launcher's (or template's) own failures
+            return f"could not apply its limits (exit {code}){why}", "limits"
+        # the last line usually says why
+        return f"exited with code {code}" + (f" ({why[2:]})" if why else ""), "exited"
+
+
+def _kill(process: Process, harder: bool = False) -> None:
+    """End the sandbox of ``process``: a forked worker through its pidfd (it is pid 1
+    of its namespace), a spawned one by its pid 1 (or, ``harder``, its process group)."""
+    if not isinstance(process, asyncio.subprocess.Process):
+        process.kill()
+    elif harder:
+        _kill_group(process.pid)
+    else:
+        _kill_sandbox(process.pid)
 
 
 def _kill_sandbox(monitor_pid: int) -> None:
@@ -416,9 +470,13 @@ def _cgroup_pids(cgroup: CgroupLimits) -> set[int]:
     return pids
 
 
-async def _kill_bare(process: asyncio.subprocess.Process, cgroup: CgroupLimits | None) -> None:
+async def _kill_bare(process: Process, cgroup: CgroupLimits | None) -> None:
     if process.returncode is None:
-        _kill_sandbox(process.pid)
+        _kill(process)
+    await _reap(process, cgroup)
+
+
+async def _reap(process: Process, cgroup: CgroupLimits | None) -> None:
     await process.wait()
     if cgroup is not None:
         await _empty_cgroup(cgroup)

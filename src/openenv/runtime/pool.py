@@ -35,6 +35,7 @@ import logging
 from ..errors import PoolClosed
 from .isolated import SandboxedEnvironment, SandboxWorker, proxy_class
 from .sandbox import SandboxPolicy
+from .zygote import Zygote, ZygoteUnavailable, forks_workers
 
 log = logging.getLogger("openenv.runtime")
 
@@ -70,6 +71,8 @@ class WarmPool:
         self.replaced = 0
         """Idle workers found dead and replaced."""
         self.start_failures = 0
+        self.zygote: Zygote | None = Zygote(env_class, policy) if forks_workers(policy) else None
+        """The template workers are forked from (None: each starts a fresh interpreter)."""
 
     @property
     def starting(self) -> int:
@@ -85,6 +88,7 @@ class WarmPool:
             "taken_cold": self.taken_cold,
             "replaced": self.replaced,
             "start_failures": self.start_failures,
+            "forked": self.zygote.forked if self.zygote is not None else 0,
         }
 
     async def start(self) -> None:
@@ -119,6 +123,26 @@ class WarmPool:
                 return worker
         self.taken_cold += 1
         self._refill()
+        return await self._start_worker()
+
+    async def _start_worker(self) -> SandboxWorker:
+        """A new worker: forked by the zygote, or (where its template cannot start) a
+        fresh interpreter."""
+        zygote = self.zygote
+        if zygote is not None:
+            try:
+                await zygote.start()
+            except ZygoteUnavailable as exc:
+                log.warning(
+                    "sandboxed %s: workers start afresh, not forked (%s)",
+                    self.env_class.__name__,
+                    exc,
+                )
+                if self.zygote is zygote:
+                    self.zygote = None
+                    await zygote.close()
+            else:
+                return await SandboxWorker.start(self.env_class, self.policy, zygote=zygote)
         return await SandboxWorker.start(self.env_class, self.policy)
 
     async def _wait_for_starting(self) -> SandboxWorker | None:
@@ -152,7 +176,7 @@ class WarmPool:
     async def _add_one(self) -> None:
         task = asyncio.current_task()
         try:
-            worker = await SandboxWorker.start(self.env_class, self.policy)
+            worker = await self._start_worker()
         except Exception as exc:
             self.start_failures += 1
             log.warning("could not pre-start a sandboxed %s: %s", self.env_class.__name__, exc)
@@ -223,6 +247,8 @@ class WarmPool:
         await asyncio.gather(
             *(worker.close() for worker in idle), *list(self._closing), return_exceptions=True
         )
+        if self.zygote is not None:
+            await self.zygote.close()
 
 
 class SandboxedFactory:

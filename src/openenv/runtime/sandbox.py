@@ -171,6 +171,12 @@ class SandboxPolicy(StrictModel):
     seccomp: SeccompPolicy = Field(
         default_factory=SeccompPolicy, description="The seccomp filter (false: none)."
     )
+    zygote: bool = Field(
+        True,
+        description="Fork each worker from a template that has imported the environment "
+        "once (milliseconds a start); false: a fresh interpreter per worker. Workers are "
+        "forked only with the seccomp filter on, namespaces denied.",
+    )
 
     @classmethod
     def _unknown_key_hint(cls, key: object) -> str | None:
@@ -190,6 +196,7 @@ class SandboxPolicy(StrictModel):
         *,
         packages: dict[str, str],
         cgroup: CgroupLimits | None = None,
+        template: bool = False,
     ) -> list[str]:
         """The host command that runs ``argv`` inside this sandbox.
 
@@ -198,21 +205,39 @@ class SandboxPolicy(StrictModel):
         ``cgroup``, sets the rlimits, opens the seccomp filter and ``exec``s bwrap
         with an empty environment, so the limits hold from the sandbox's first
         instruction and no host variable reaches it.
+
+        ``template=True``: the command of a zygote's template (:mod:`.template`),
+        which builds each worker's sandbox itself: the same filesystem and
+        environment, as the host's uid in its user namespace (no second, nested one:
+        the worker's ``/proc`` could not be mounted under it) with the capabilities
+        that building takes, a writable ``/proc`` (for the workers' uid maps), and
+        no rlimits, cgroup or seccomp filter of its own (each worker sets its own).
         """
         bwrap = bubblewrap_path()
+        if template:
+            identity = [
+                "--cap-drop", "ALL",
+                *(arg for cap in TEMPLATE_CAPABILITIES for arg in ("--cap-add", cap)),
+                "--uid", str(os.getuid()),
+                "--gid", str(os.getgid()),
+            ]  # fmt: skip
+        else:
+            identity = [
+                *_disable_userns(bwrap),  # no nested user namespace, hence no mounts of its own
+                "--cap-drop", "ALL",
+                "--uid", str(SANDBOX_UID),
+                "--gid", str(SANDBOX_UID),
+            ]  # fmt: skip
         args = [
             bwrap,
             "--unshare-all",
             "--unshare-user",
-            *_disable_userns(bwrap),  # no nested user namespace, hence no mounts of its own
             "--die-with-parent",
             # The worker is the sandbox's pid 1: no bwrap reaper to be orphaned (and
             # left as a zombie on hosts whose init does not reap) when the worker dies.
             "--as-pid-1",
             "--new-session",
-            "--cap-drop", "ALL",
-            "--uid", str(SANDBOX_UID),
-            "--gid", str(SANDBOX_UID),
+            *identity,
             *_hostname(bwrap),
             "--ro-bind", "/usr", "/usr",
             # The writable tmpfs first: host paths bound below may live under /tmp
@@ -242,8 +267,9 @@ class SandboxPolicy(StrictModel):
         for path in MASKED_PROC_FILES:  # host information a sandbox has no use for
             if os.path.exists(path):
                 args += ["--ro-bind", "/dev/null", path]
+        if not template:  # no sysctl or /proc/<pid> writes (the host uid may be 0)
+            args += ["--remount-ro", "/proc"]
         args += [
-            "--remount-ro", "/proc",  # no sysctl or /proc/<pid> writes (the host uid may be 0)
             "--dev", "/dev",
             "--size", str(limits.tmp_mb * 2**20), "--tmpfs", "/dev/shm",
             "--remount-ro", "/dev",
@@ -263,6 +289,9 @@ class SandboxPolicy(StrictModel):
         # RLIMIT_NPROC set inside the sandbox's own user namespace counts only this
         # sandbox's processes (set outside, it would count every process of the
         # server's uid). `ulimit -u` in bash, `-p` in dash.
+        if template:
+            env = shlex.quote(shutil.which("env") or "/usr/bin/env")
+            return ["/bin/sh", "-c", f'exec {env} -i "$@"', "sandbox", *args, "--", *argv]
         nproc = limits.max_processes
         inner = f'ulimit -u {nproc} 2>/dev/null || ulimit -p {nproc} || exit 98; exec "$@"'
         args += ["--", "/bin/sh", "-c", inner, "sandbox", *argv]
@@ -303,6 +332,13 @@ class SandboxPolicy(StrictModel):
             ]
         return "\n".join(lines)
 
+
+TEMPLATE_CAPABILITIES = (
+    "CAP_SYS_ADMIN", "CAP_NET_ADMIN", "CAP_SETPCAP", "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP"
+)  # fmt: skip
+"""What a zygote's template keeps, in its own user namespace only: to make each worker's
+namespaces and mounts, bring up its loopback, empty its bounding set, and write its uid
+and gid maps (mapping uid 0, the host's root, takes ``CAP_SETFCAP``)."""
 
 MASKED_PROC_FILES = (
     "/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/timer_list",

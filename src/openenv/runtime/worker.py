@@ -202,13 +202,11 @@ def _exit_like_the_signal(signum: int, frame: Any) -> None:
     os._exit(128 + signum)  # what bwrap reports for a process killed by ``signum``
 
 
-def main(argv: list[str] | None = None) -> None:
-    spec, fd = (argv or sys.argv[1:])[:2]
-    make_limits_visible()
-    sock = socket.socket(fileno=int(fd))
-    channel = SyncChannel(sock)
+def serve_session(channel: SyncChannel, env_class: type | None, spec: str = "") -> None:
+    """Create the environment (importing ``spec`` first when no class is given), say
+    hello, serve; a failure to create it is the hello's error."""
     try:
-        host = Host(load(spec))
+        host = Host(env_class if env_class is not None else load(spec))
         hello = {"ready": True, "pid": os.getpid(), "state": host.state()}
         tools = host.own_tools()
         if tools is not None:
@@ -219,6 +217,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     channel.send(hello)
     serve(channel, host)
+
+
+def main(argv: list[str] | None = None) -> None:
+    spec, fd = (argv or sys.argv[1:])[:2]
+    make_limits_visible()
+    serve_session(SyncChannel(socket.socket(fileno=int(fd))), None, spec)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,193 @@
+"""Workers forked from a zygote: sandboxed as a spawned worker is, nothing of one session
+left for the next, and the template's failures contained (runtime/zygote.py, template.py).
+
+tests/security runs every attack on forked workers (the default) and on spawned ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from openenv.errors import EnvironmentFailed
+from openenv.runtime.isolated import SandboxWorker, _kill_sandbox, proxy_class
+from openenv.runtime.pool import WarmPool
+from openenv.runtime.sandbox import SandboxPolicy, SeccompPolicy
+from openenv.runtime.zygote import ForkedProcess, Zygote, forks_workers
+from tests.runtime.helpers import descendants, our_cgroups
+from tests.runtime.sandbox_envs import TrialAction, TrialEnv
+
+pytestmark = pytest.mark.timeout(90)
+
+Proxy = proxy_class(TrialEnv)
+
+
+async def until(predicate: Any, timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[WarmPool]:
+    baseline = set(descendants())
+    pool = WarmPool(TrialEnv, SandboxPolicy(), size=2)
+    await pool.start()
+    yield pool
+    await pool.close()
+    await until(lambda: set(descendants()) <= baseline)
+    await until(lambda: not our_cgroups(), timeout=5)
+
+
+async def session(pool: WarmPool) -> Any:
+    env = await Proxy.create(await pool.acquire())
+    await env.reset_async()
+    return env
+
+
+async def look(env: Any) -> dict[str, Any]:
+    observation = await env.step_async(TrialAction(do="look"))
+    return json.loads(observation.echoed)
+
+
+async def test_workers_are_forked_by_default(pool: WarmPool) -> None:
+    assert forks_workers(SandboxPolicy())
+    env = await session(pool)
+    try:
+        assert isinstance(env.worker.process, ForkedProcess)
+        assert pool.stats()["forked"] >= 1
+        observation = await env.step_async(TrialAction(message="hi"))
+        assert observation.echoed == "hi"
+    finally:
+        await env.close_async()
+
+
+async def test_a_forked_worker_is_sandboxed_as_a_spawned_one_is(pool: WarmPool) -> None:
+    env = await session(pool)
+    try:
+        seen = await look(env)
+    finally:
+        await env.close_async()
+    status = seen["status"]
+    assert status["Uid"].split() == ["65534"] * 4 and status["Gid"].split() == ["65534"] * 4
+    assert int(status["CapEff"], 16) == int(status["CapPrm"], 16) == 0
+    assert int(status["CapBnd"], 16) == 0  # nothing an exec could regain
+    assert status["NoNewPrivs"] == "1" and status["Seccomp"] == "2"
+    assert seen["pid"] == 1 and seen["processes"] == [1]  # its own PID namespace, alone
+    assert seen["interfaces"] == ["lo"]
+
+
+async def test_no_session_inherits_anything_of_another(pool: WarmPool) -> None:
+    """Module globals, memory, environment variables, files in /tmp, /workspace and
+    /dev/shm: what one session plants, the next (alive or not) does not find."""
+    first = await session(pool)
+    await first.step_async(TrialAction(do="plant", message="mine"))
+    planted = await look(first)
+    assert planted["globals"] == ["mine"] and planted["memory"] == "mine"
+    assert planted["environ"] == "mine" and len(planted["files"]) == 3
+    second = await session(pool)  # while the first is alive
+    await first.close_async()
+    third = await session(pool)  # after it ended
+    try:
+        for env in (second, third):
+            seen = await look(env)
+            assert seen["globals"] == [] and seen["memory"] == ""
+            assert seen["environ"] is None and seen["files"] == []
+            assert seen["random"] != planted["random"]  # generators reseeded after the fork
+            assert seen["urandom"] != planted["urandom"]
+    finally:
+        await second.close_async()
+        await third.close_async()
+
+
+async def test_a_worker_that_dies_is_reported_and_leaves_nothing(pool: WarmPool) -> None:
+    env = await session(pool)
+    with pytest.raises(Exception, match="exited with code 7"):
+        await env.step_async(TrialAction(do="crash", amount=7))
+    assert env.worker.process.returncode == 7
+    await env.close_async()
+    other = await session(pool)  # the template is unharmed
+    try:
+        assert (await other.step_async(TrialAction(message="ok"))).echoed == "ok"
+    finally:
+        await other.close_async()
+
+
+async def test_the_template_dying_ends_its_workers_and_the_pool_recovers(
+    pool: WarmPool,
+) -> None:
+    await pool.wait_full()
+    env = await session(pool)
+    zygote = pool.zygote
+    assert zygote is not None and zygote.process is not None
+    _kill_sandbox(zygote.process.pid)
+    await until(lambda: env.worker.process.returncode is not None)
+    with pytest.raises(Exception, match="killed by SIGKILL"):
+        await env.step_async(TrialAction(message="gone"))
+    await env.close_async()
+    fresh = await session(pool)  # a new template, forking again
+    try:
+        assert isinstance(fresh.worker.process, ForkedProcess)
+        assert (await fresh.step_async(TrialAction(message="back"))).echoed == "back"
+    finally:
+        await fresh.close_async()
+
+
+async def test_an_abandoned_fork_leaves_no_worker_behind() -> None:
+    baseline = set(descendants())
+    zygote = Zygote(TrialEnv, SandboxPolicy())
+    await zygote.start()
+    try:
+        with_template = set(descendants())
+        forks = [asyncio.ensure_future(zygote.fork()) for _ in range(4)]
+        await asyncio.sleep(0)
+        for fork in forks:
+            fork.cancel()
+        await asyncio.gather(*forks, return_exceptions=True)
+        await until(lambda: set(descendants()) <= with_template)
+        worker = await SandboxWorker.start(TrialEnv, SandboxPolicy(), zygote=zygote)
+        await worker.close()
+    finally:
+        await zygote.close()
+    await until(lambda: set(descendants()) <= baseline)
+
+
+async def test_without_the_seccomp_filter_workers_start_afresh() -> None:
+    """Forked workers share the template's user namespace: the filter is what stops them
+    making one of their own, so a policy without it never forks."""
+    for policy in (
+        SandboxPolicy(seccomp=False),
+        SandboxPolicy(seccomp=SeccompPolicy(deny_namespaces=False)),
+        SandboxPolicy(zygote=False),
+    ):
+        assert not forks_workers(policy)
+        pool = WarmPool(TrialEnv, policy, size=0)
+        assert pool.zygote is None
+        worker = await pool.acquire()
+        try:
+            assert not isinstance(worker.process, ForkedProcess)
+        finally:
+            await worker.close()
+            await pool.close()
+
+
+async def test_a_template_that_cannot_import_falls_back_to_fresh_workers(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from tests.runtime.host_only_env import ImportsOnlyOnHostEnv
+
+    pool = WarmPool(ImportsOnlyOnHostEnv, SandboxPolicy(), size=0)
+    try:
+        with caplog.at_level(logging.WARNING, "openenv.runtime"):
+            with pytest.raises(EnvironmentFailed, match="only on the host"):
+                await pool.acquire()
+        assert pool.zygote is None
+        assert "workers start afresh, not forked" in caplog.text
+        assert "only on the host" in caplog.text
+    finally:
+        await pool.close()
