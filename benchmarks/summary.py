@@ -456,9 +456,11 @@ class Summary:
             self.figures["idle_worker_pss_mib"] = memory["pss_mib"]
             self.figures["idle_worker_uss_mib"] = memory["uss_mib"]
             self.figures["idle_worker_rss_mib"] = memory["rss_mib"]
+            templates = memory.get("templates") or []
             self.details["idle_worker_pss_mib"] = (
                 f"mean of {len(memory['workers'])} pooled workers; "
                 f"USS {memory['uss_mib']:.1f}, RSS {memory['rss_mib']:.1f} MiB"
+                + "".join(f"; zygote template PSS {t['pss_mib']:.1f} MiB" for t in templates)
             )
             self.log(f"idle worker PSS {memory['pss_mib']:.1f} MiB")
 

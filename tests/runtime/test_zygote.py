@@ -191,3 +191,25 @@ async def test_a_template_that_cannot_import_falls_back_to_fresh_workers(
         assert "only on the host" in caplog.text
     finally:
         await pool.close()
+
+
+async def test_numpy_draws_differ_between_forked_sessions() -> None:
+    """NumPy's global generator is not reseeded by ``os.fork``; the worker reseeds it."""
+    pytest.importorskip("numpy")
+    from tests.runtime.numpy_env import NumpyDrawEnv
+
+    pool = WarmPool(NumpyDrawEnv, SandboxPolicy(), size=0)
+    proxy = proxy_class(NumpyDrawEnv)
+    draws = []
+    try:
+        for _ in range(2):
+            env = await proxy.create(await pool.acquire())
+            try:
+                assert isinstance(env.worker.process, ForkedProcess)
+                await env.reset_async()
+                draws.append((await env.step_async(TrialAction())).echoed)
+            finally:
+                await env.close_async()
+    finally:
+        await pool.close()
+    assert draws[0] != draws[1]

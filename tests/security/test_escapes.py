@@ -97,20 +97,24 @@ def call(what, fn, *args):
 # -- servers and sessions ------------------------------------------------------------------
 
 
-def attack_server(step_timeout_s: float = STEP_TIMEOUT_S, **limits: Any) -> Served:
-    policy = SandboxPolicy(limits=SandboxLimits(**{**LIMITS.model_dump(), **limits}))
+def attack_server(
+    step_timeout_s: float = STEP_TIMEOUT_S, forked: bool = True, **limits: Any
+) -> Served:
+    """The attacked server: workers forked from a zygote (the default) or spawned afresh."""
+    policy = SandboxPolicy(limits=SandboxLimits(**{**LIMITS.model_dump(), **limits}), zygote=forked)
     config = ServerConfig(
         isolation="sandbox", sandbox=policy, warm_pool_size=2, step_timeout_s=step_timeout_s
     )
     return start_server(create_app(AttackEnvironment, config=config))
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[Served]:
-    """The attacked server, with a secret in its environment (the test process's)."""
+@pytest.fixture(scope="module", params=["forked", "spawned"])
+def server(request: pytest.FixtureRequest) -> Iterator[Served]:
+    """The attacked server, with a secret in its environment (the test process's); every
+    attack runs against forked workers and against spawned ones."""
     previous = os.environ.get(SECRET_VAR)
     os.environ[SECRET_VAR] = SECRET  # before the warm pool starts its first workers
-    served = attack_server()
+    served = attack_server(forked=request.param == "forked")
     try:
         yield served
     finally:
@@ -622,10 +626,11 @@ def test_disk_fill_many_files(sandbox: Served) -> None:
 
 
 @pytest.mark.timeout(180)
-def test_cpu_spin_past_the_limit() -> None:
+@pytest.mark.parametrize("forked", [True, False], ids=["forked", "spawned"])
+def test_cpu_spin_past_the_limit(forked: bool) -> None:
     """Stopped by RLIMIT_CPU: SIGXCPU ends the worker, and the session with it."""
     # CPU time, not wall time: on a loaded machine two CPU seconds may take long.
-    served = attack_server(cpu_seconds=2, step_timeout_s=150)
+    served = attack_server(cpu_seconds=2, step_timeout_s=150, forked=forked)
     try:
         with attacker(served) as session:
             spin = "while time.process_time() < 60: pass\nescaped('60 CPU seconds')"

@@ -26,7 +26,8 @@ MAX_FRAME = 256 * 2**20
 """Largest frame accepted from a worker (a screenshot-heavy observation fits easily)."""
 
 
-def _encode(message: Any, default: Any = None) -> bytes:
+def encode(message: Any, default: Any = None) -> bytes:
+    """One frame: ``message``'s JSON behind its 4-byte length."""
     body = orjson.dumps(message, default=default)
     return HEADER.pack(len(body)) + body
 
@@ -55,7 +56,7 @@ class SyncChannel:
 
     def send(self, message: Any) -> None:
         """Send ``message``; :class:`TypeError` (nothing sent) if it is not JSON."""
-        self.sock.sendall(_encode(message))
+        self.sock.sendall(encode(message))
 
     def receive(self) -> Any:
         header = self.file.read(HEADER.size)
@@ -83,7 +84,7 @@ class AsyncChannel:
         return cls(reader, writer)
 
     async def send(self, message: Any) -> None:
-        self.writer.write(_encode(message, _models_as_json))
+        self.writer.write(encode(message, _models_as_json))
         await self.writer.drain()
 
     async def receive(self) -> Any:

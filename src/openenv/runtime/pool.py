@@ -133,12 +133,12 @@ class WarmPool:
             try:
                 await zygote.start()
             except ZygoteUnavailable as exc:
-                log.warning(
-                    "sandboxed %s: workers start afresh, not forked (%s)",
-                    self.env_class.__name__,
-                    exc,
-                )
-                if self.zygote is zygote:
+                if self.zygote is zygote:  # said once, by the first start that found out
+                    log.warning(
+                        "sandboxed %s: workers start afresh, not forked (%s)",
+                        self.env_class.__name__,
+                        exc,
+                    )
                     self.zygote = None
                     await zygote.close()
             else:

@@ -37,7 +37,9 @@ Control messages (one JSON object per ``SOCK_SEQPACKET`` packet):
   "error": {...}}`` (the import failed);
 * server → template: ``{"fork": id}`` with the worker's channel and stderr as
   ``SCM_RIGHTS``; reply ``{"forked": id, "pid": ...}`` with a pidfd of the worker,
-  or ``{"failed": id, "error": "..."}``;
+  or ``{"failed": id, "error": "..."}``. The server then sends the worker ``{"op":
+  "go"}`` on its channel, or ``{"op": "probe"}``: build the sandbox, then exit 0
+  (the server's check, at start, that workers can be built on this host);
 * template → server, whenever a worker ends: ``{"exit": pid, "status": code}``
   (``os.waitstatus_to_exitcode``; ``pid`` as in ``forked``).
 """
@@ -161,7 +163,10 @@ class Template:
                     return  # the server is gone; our pid namespace ends with us
                 request = orjson.loads(message)
                 if "fork" in request and len(fds) == 2:
-                    self.fork(request["fork"], fds[0], fds[1])
+                    try:
+                        self.fork(request["fork"], fds[0], fds[1])
+                    except OSError as exc:  # this worker failed; the others live on
+                        self.send({"failed": request["fork"], "error": str(exc)})
                 else:
                     for fd in fds:
                         os.close(fd)
@@ -179,8 +184,18 @@ class Template:
                 self.send({"exit": pid, "status": os.waitstatus_to_exitcode(status)})
 
     def fork(self, request_id: Any, channel: int, stderr: int) -> None:
-        report_r, report_w = os.pipe()
-        pid = os.fork()
+        try:
+            report_r, report_w = os.pipe()
+            try:
+                pid = os.fork()
+            except OSError:
+                os.close(report_r)
+                os.close(report_w)
+                raise
+        except OSError:
+            os.close(channel)
+            os.close(stderr)
+            raise
         if pid == 0:  # the intermediate
             try:
                 os.close(report_r)
@@ -257,6 +272,12 @@ class Template:
 
     def _build(self, channel_fd: int, stderr: int, intermediate: socket.socket) -> SyncChannel:
         """pid 1 of fresh namespaces: build the sandbox; the session's channel."""
+        # stdin and stdout: /dev/null; stderr: the server's pipe (first: a failure below
+        # is reported there).
+        null = os.open("/dev/null", os.O_RDWR)
+        os.dup2(null, 0)
+        os.dup2(null, 1)
+        os.dup2(stderr, 2)
         limits = self.config["limits"]
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
         for path, size_mb in (
@@ -274,11 +295,6 @@ class Template:
             _check(_libc.sethostname(b"sandbox", 7), "sethostname")
         os.setsid()
         os.chdir("/")
-        # stdin and stdout: /dev/null; stderr: the server's pipe; then nothing else.
-        null = os.open("/dev/null", os.O_RDWR)
-        os.dup2(null, 0)
-        os.dup2(null, 1)
-        os.dup2(stderr, 2)
         keep = {channel_fd, intermediate.fileno()}
         for fd in _open_fds():
             if fd > 2 and fd not in keep:
@@ -286,7 +302,8 @@ class Template:
                     os.close(fd)
         sock = socket.socket(fileno=channel_fd)
         channel = SyncChannel(sock)
-        if channel.receive() != {"op": "go"}:  # the server has put us in our cgroup
+        go = channel.receive()  # the server has put us in our cgroup
+        if go not in ({"op": "go"}, {"op": "probe"}):
             os._exit(SETUP_FAILED)
         _check(_libc.unshare(CLONE_NEWUSER | CLONE_NEWCGROUP), "unshare user namespace")
         intermediate.sendall(b"u")
@@ -307,6 +324,8 @@ class Template:
                 _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(program), 0, 0),
                 "seccomp",
             )
+        if go == {"op": "probe"}:  # the server's check that workers can be built here
+            os._exit(0)
         sys.argv[1:] = [sys.argv[1], str(channel_fd)]  # as a worker started afresh has it
         _reseed()
         make_limits_visible()

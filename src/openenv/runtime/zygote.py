@@ -41,6 +41,7 @@ from typing import Any
 import orjson
 
 from ..errors import SandboxStartError
+from .channel import encode
 from .isolated import _kill_sandbox, bootstrap, class_spec, worker_binds
 from .sandbox import MASKED_PROC_FILES, SandboxPolicy, _hostname, bubblewrap_path, python_executable
 
@@ -206,6 +207,27 @@ class Zygote:
                 f"the zygote's template for {spec} did not start: "
                 f"{error.get('type')}: {error.get('message')}"
             )
+        await self._probe()
+
+    async def _probe(self) -> None:
+        """Fork one worker that builds its sandbox and exits: where this host refuses
+        some step (a container's masked ``/proc``, say), no session finds out."""
+        process, ours = await self._fork()
+        try:
+            ours.sendall(encode({"op": "probe"}))
+            async with asyncio.timeout(self.startup_timeout_s):
+                code = await process.wait()
+                assert process.stderr is not None
+                said = await process.stderr.read()
+        except TimeoutError:
+            process.kill()
+            raise ZygoteUnavailable("a probe worker did not build its sandbox in time") from None
+        finally:
+            ours.close()
+        if code != 0:
+            lines = said.decode(errors="replace").strip().splitlines()
+            why = f": {lines[-1][:300]}" if lines else ""
+            raise ZygoteUnavailable(f"a probe worker could not build its sandbox{why}")
 
     async def fork(self) -> tuple[ForkedProcess, socket.socket]:
         """A new worker, and the server's end of its channel.
@@ -216,6 +238,9 @@ class Zygote:
         """
         if not self.running:
             await self.start()
+        return await self._fork()
+
+    async def _fork(self) -> tuple[ForkedProcess, socket.socket]:
         control = self._control
         assert control is not None
         loop = asyncio.get_running_loop()
@@ -234,7 +259,15 @@ class Zygote:
             finally:
                 theirs.close()
                 os.close(stderr_w)
-            process = await future
+            async with asyncio.timeout(self.startup_timeout_s):
+                process = await future
+        except TimeoutError:
+            self._pending.pop(request_id, None)
+            ours.close()
+            os.close(stderr_r)
+            raise SandboxStartError(
+                f"the zygote did not fork a worker within {self.startup_timeout_s:g} s"
+            ) from None
         except BaseException:
             self._pending.pop(request_id, None)
             ours.close()
@@ -291,11 +324,14 @@ class Zygote:
                     SandboxStartError(f"the zygote could not fork a worker: {message['error']}")
                 )
             return
-        pidfd = fds[0] if fds else None
-        process = ForkedProcess(_host_pid(pidfd) if pidfd is not None else -1, pidfd)
+        pidfd = fds[0] if fds else None  # none: it died before the template opened one
+        try:
+            host_pid = _host_pid(pidfd) if pidfd is not None else -1
+        except OSError as exc:
+            host_pid = -1
+            log.warning("cannot read a forked worker's pid: %s", exc)
+        process = ForkedProcess(host_pid, pidfd)
         self._workers[message["pid"]] = process
-        if pidfd is None:  # it died before the template could open a pidfd
-            process.pid = -1
         if future is None or future.done():  # its start was abandoned
             process.kill()
         else:
