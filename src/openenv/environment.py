@@ -268,6 +268,23 @@ class Environment(Generic[ActT, ObsT, StateT]):
         await asyncio.to_thread(self.close)
 
     @classmethod
+    def prepare_shared(cls) -> None:
+        """Load, once per process, what every instance reads (a task set, a table); by
+        default nothing.
+
+        Called before the first instance is made: by an in-process server as it starts,
+        and, sandboxed, by the environment's zygote template before it forks a worker,
+        so every session's worker finds it loaded and shares its memory. Load data only:
+        no thread, process or file one session could change (forked workers share it).
+
+        Example::
+
+            @classmethod
+            def prepare_shared(cls) -> None:
+                TASKS.load()
+        """
+
+    @classmethod
     async def close_shared(cls) -> None:
         """Release what all instances share (a browser, a loaded model); by default nothing.
 

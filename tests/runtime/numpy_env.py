@@ -6,11 +6,11 @@ from typing import Any
 
 import numpy
 
+from tests.runtime.sandbox_envs import TrialAction, TrialEnv, TrialObservation
+
 # A module that draws when imported (as many do: a table of random features, a seeded
 # shuffle) leaves NumPy's global generator in a state every forked worker would share.
 FEATURES = numpy.random.random(4)
-
-from tests.runtime.sandbox_envs import TrialAction, TrialEnv, TrialObservation
 
 
 class NumpyDrawEnv(TrialEnv):

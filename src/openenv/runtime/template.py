@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import os
 import select
 import signal
@@ -403,9 +404,16 @@ def main(argv: list[str] | None = None) -> None:
     config = orjson.loads(config_message)
     try:
         env_class = load(spec)
+        prepare = getattr(env_class, "prepare_shared", None)
+        if prepare is not None:
+            prepare()
     except Exception as exc:
         socket.send_fds(control, [orjson.dumps({"ready": False, **error_reply(exc)})], [])
         return
+    # Every worker shares the template's objects; a collection in a worker would write
+    # to each of them (their GC headers), copying pages that need not be copied.
+    gc.collect()
+    gc.freeze()
     template = Template(control, env_class, config)
     template.send({"ready": True})
     template.run()

@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import logging
@@ -108,7 +109,11 @@ def create_app(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         manager.start()
         if sandboxes is not None:
-            await sandboxes.start()
+            await sandboxes.start()  # the zygote's template prepares it, sandboxed
+        else:
+            prepare = getattr(env_class, "prepare_shared", None)
+            if prepare is not None:
+                await asyncio.to_thread(prepare)
         try:
             yield
         finally:

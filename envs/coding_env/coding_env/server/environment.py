@@ -92,6 +92,10 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
     load_timeout_s: float = 10.0
     """How long the submission may take to load (run as a module) before the tests."""
 
+    @classmethod
+    def prepare_shared(cls) -> None:
+        TASKS.tasks  # noqa: B018 - loaded once: a sandboxed session's worker is forked with it
+
     def __init__(self) -> None:
         super().__init__()
         self.rubric = FunctionRubric(fraction_passed)

@@ -19,14 +19,15 @@ import sys
 # drop it before anything else is imported, so a file there cannot replace one.
 sys.path[:] = [entry for entry in sys.path if entry]
 
-import ast  # noqa: E402
+# Only what every session needs, and the C-level modules where a Python one would
+# import more (`_ast`, not `ast`; the channel as a file, not a `socket`): the kernel
+# starts once per session, and its imports were most of its start-up.
+import _ast  # noqa: E402
 import builtins  # noqa: E402
 import json  # noqa: E402
 import linecache  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
-import socket  # noqa: E402
-import traceback  # noqa: E402
 
 
 def run_cell(code, namespace, number, memory_mb):
@@ -34,10 +35,10 @@ def run_cell(code, namespace, number, memory_mb):
     filename = f"<cell {number}>"
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     try:
-        tree = ast.parse(code, filename, "exec")
+        tree = compile(code, filename, "exec", _ast.PyCF_ONLY_AST)  # what ast.parse does
         last = None
-        if tree.body and isinstance(tree.body[-1], ast.Expr):
-            last = ast.Expression(tree.body.pop().value)
+        if tree.body and isinstance(tree.body[-1], _ast.Expr):
+            last = _ast.Expression(tree.body.pop().value)
         exec(compile(tree, filename, "exec"), namespace)
         if last is not None:
             value = eval(compile(last, filename, "eval"), namespace)
@@ -62,6 +63,8 @@ def run_cell(code, namespace, number, memory_mb):
             tb = tb.tb_next
         if isinstance(exc, SyntaxError):
             tb = None
+        import traceback
+
         sys.stderr.write("".join(traceback.format_exception(type(exc), exc, tb)))
         return {"exit_code": 1, "error": type(exc).__name__}
     return {"exit_code": 0, "error": None}
@@ -78,7 +81,6 @@ def main():
     config = json.loads(sys.argv[1])
     sys.path[:] = config["path"]
     memory_mb = config["memory_mb"]
-    control = socket.socket(fileno=3)
     os.set_inheritable(3, False)  # the agent's subprocesses do not get the control channel
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)  # input() raises EOFError rather than reading our requests
@@ -96,7 +98,7 @@ def main():
     # A process the agent forks returns into this loop when its cell ends: it must
     # neither answer nor read requests, so it loses the channel and leaves.
     os.register_at_fork(after_in_child=_lose_channel)
-    requests = control.makefile("rb")
+    requests = os.fdopen(3, "rb", closefd=False)
     for number, line in enumerate(requests, start=1):
         request = json.loads(line)
         if "seed" in request:
@@ -110,7 +112,13 @@ def main():
         if os.getpid() != kernel_pid:
             os._exit(0)
         reply["id"] = request.get("id")
-        control.sendall(json.dumps(reply).encode() + b"\n")
+        _send(json.dumps(reply).encode() + b"\n")
+
+
+def _send(data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(3, view) :]
 
 
 if __name__ == "__main__":
