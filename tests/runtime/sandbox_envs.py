@@ -156,3 +156,16 @@ class BrokenInitEnv(TrialEnv):
 
     def __init__(self) -> None:
         raise ValueError("cannot build this environment")
+
+
+class PreparedEnv(TrialEnv):
+    """Its ``prepare_shared`` draws a token once per process; ``look`` shows it."""
+
+    token: str | None = None
+
+    @classmethod
+    def prepare_shared(cls) -> None:
+        cls.token = os.urandom(8).hex()
+
+    def _step(self, action: TrialAction, timeout_s: float | None = None) -> TrialObservation:
+        return TrialObservation(echoed=str(type(self).token))

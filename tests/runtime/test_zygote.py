@@ -213,3 +213,26 @@ async def test_numpy_draws_differ_between_forked_sessions() -> None:
     finally:
         await pool.close()
     assert draws[0] != draws[1]
+
+
+@pytest.mark.parametrize("policy", [SandboxPolicy(), SandboxPolicy(zygote=False)])
+async def test_prepare_shared_runs_before_the_first_instance(policy: SandboxPolicy) -> None:
+    """Forked: once, in the template (every worker has the same token); spawned: in
+    each worker, before its environment is made."""
+    from tests.runtime.sandbox_envs import PreparedEnv
+
+    pool = WarmPool(PreparedEnv, policy, size=0)
+    proxy = proxy_class(PreparedEnv)
+    tokens = []
+    try:
+        for _ in range(2):
+            env = await proxy.create(await pool.acquire())
+            try:
+                await env.reset_async()
+                tokens.append((await env.step_async(TrialAction())).echoed)
+            finally:
+                await env.close_async()
+    finally:
+        await pool.close()
+    assert "None" not in tokens
+    assert (tokens[0] == tokens[1]) is forks_workers(policy)

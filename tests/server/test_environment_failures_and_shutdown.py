@@ -42,3 +42,26 @@ def test_the_server_releases_shared_resources_at_shutdown(serve):
     assert closed == []
     served.stop()
     assert closed == ["SharingEnv"]
+
+
+def test_the_server_prepares_shared_data_once_before_the_first_session(serve):
+    from tests.envs_for_tests import ToyEnv as Base
+
+    prepared: list[int] = []
+    made: list[int] = []
+
+    class PreparingEnv(Base):
+        @classmethod
+        def prepare_shared(cls) -> None:
+            prepared.append(len(made))  # how many instances existed then
+
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(1)
+
+    served = serve(PreparingEnv)
+    assert prepared == [0]  # at start-up, before any session
+    for _ in range(2):
+        with GenericEnvClient(base_url=served.base_url) as client:
+            client.reset()
+    assert prepared == [0] and len(made) == 2

@@ -203,10 +203,16 @@ def _exit_like_the_signal(signum: int, frame: Any) -> None:
 
 
 def serve_session(channel: SyncChannel, env_class: type | None, spec: str = "") -> None:
-    """Create the environment (importing ``spec`` first when no class is given), say
-    hello, serve; a failure to create it is the hello's error."""
+    """Create the environment (importing ``spec`` and calling its ``prepare_shared``
+    first when no class is given), say hello, serve; a failure to create it is the
+    hello's error."""
     try:
-        host = Host(env_class if env_class is not None else load(spec))
+        if env_class is None:  # a worker of its own: import and prepare, then make one
+            env_class = load(spec)
+            prepare = getattr(env_class, "prepare_shared", None)
+            if prepare is not None:
+                prepare()
+        host = Host(env_class)
         hello = {"ready": True, "pid": os.getpid(), "state": host.state()}
         tools = host.own_tools()
         if tools is not None:
