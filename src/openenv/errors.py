@@ -27,6 +27,7 @@ came a ``TimeoutError``), shown in brackets::
     │   └── ToolError [RuntimeError]             an MCP tool call failed
     ├── RuntimeStartError [RuntimeError]       runtime: a server did not come up
     │   └── SandboxStartError                    a sandboxed worker did not start
+    │       └── ZygoteUnavailable                  no forked workers here: spawned instead
     ├── SandboxUnavailable [RuntimeError]      runtime: sandboxes cannot work on this host
     │   ├── SeccompUnavailable                   libseccomp missing or refused the filter
     │   └── LandlockUnavailable [OSError]        the kernel has no Landlock
@@ -230,6 +231,11 @@ class RuntimeStartError(OpenEnvError, RuntimeError):
 
 class SandboxStartError(RuntimeStartError):
     """A sandboxed worker could not start (the message says how it ended)."""
+
+
+class ZygoteUnavailable(SandboxStartError):
+    """A zygote's template could not start, or could not build a worker's sandbox on
+    this host: the warm pool spawns each worker afresh instead (and says why, once)."""
 
 
 class SandboxUnavailable(OpenEnvError, RuntimeError):

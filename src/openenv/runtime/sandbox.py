@@ -254,7 +254,7 @@ class SandboxPolicy(StrictModel):
         for path in ("/etc/ld.so.cache", "/etc/localtime", "/etc/alternatives"):
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
-        for path in _python_paths() + self.read_only:
+        for path in self.host_paths():
             args += ["--ro-bind", path, path]
         for host_dir, name in packages.items():
             args += ["--ro-bind", host_dir, f"{LIBRARY}/{name}"]
@@ -298,6 +298,11 @@ class SandboxPolicy(StrictModel):
         program = self.seccomp.program()
         launcher = self._launcher(cgroup, _filter_file(program) if program else None)
         return ["/bin/sh", "-c", launcher, "sandbox", *args]
+
+    def host_paths(self) -> list[str]:
+        """Host paths bound read-only at their own place: the Python installation and
+        ``read_only``."""
+        return _python_paths() + self.read_only
 
     def _launcher(self, cgroup: CgroupLimits | None, seccomp_file: str | None) -> str:
         """Shell prologue: join the cgroup, set rlimits, then exec the rest of argv.

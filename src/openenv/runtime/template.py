@@ -71,7 +71,7 @@ CLONE_NEWPID = 0x20000000
 CLONE_NEWNET = 0x40000000
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x1, 0x2, 0x4, 0x8
-MS_BIND, MS_REC, MS_PRIVATE = 0x1000, 0x4000, 0x40000
+MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20, 0x1000, 0x4000, 0x40000
 
 SIOCSIFFLAGS, IFF_UP = 0x8914, 0x1
 PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP = 24, 38, 22
@@ -281,12 +281,30 @@ class Template:
         os.dup2(stderr, 2)
         limits = self.config["limits"]
         _mount(None, "/", None, MS_REC | MS_PRIVATE)
+        # Read-only host paths under /tmp (a checkout there, a dataset): held open, so
+        # that they can be bound again on top of the fresh tmpfs that would hide them.
+        kept = [
+            (path, os.open(path, os.O_PATH | os.O_CLOEXEC))
+            for path in self.config["rebind"]
+            if os.path.exists(path)
+        ]
         for path, size_mb in (
             ("/tmp", limits["tmp_mb"]),
             (WORKSPACE, limits["workspace_mb"]),
             ("/dev/shm", limits["tmp_mb"]),
         ):
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size_mb}m,mode=0755")
+        for path, fd in kept:
+            source = f"/proc/self/fd/{fd}"
+            if os.path.isdir(source):
+                os.makedirs(path, exist_ok=True)
+            else:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o644))
+            _mount(source, path, None, MS_BIND | MS_REC)
+            read_only = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV
+            _mount(None, path, None, read_only)
+            os.close(fd)
         _mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
         for path in self.config["masked"]:
             if os.path.exists(path):

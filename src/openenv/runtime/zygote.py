@@ -40,10 +40,17 @@ from typing import Any
 
 import orjson
 
-from ..errors import SandboxStartError
+from ..errors import SandboxStartError, ZygoteUnavailable
 from .channel import encode
 from .isolated import _kill_sandbox, bootstrap, class_spec, worker_binds
-from .sandbox import MASKED_PROC_FILES, SandboxPolicy, _hostname, bubblewrap_path, python_executable
+from .sandbox import (
+    MASKED_PROC_FILES,
+    WORKSPACE,
+    SandboxPolicy,
+    _hostname,
+    bubblewrap_path,
+    python_executable,
+)
 
 log = logging.getLogger("openenv.runtime")
 
@@ -53,10 +60,6 @@ STDERR_TAIL = 4096
 def forks_workers(policy: SandboxPolicy) -> bool:
     """Whether sessions under ``policy`` get workers forked from a zygote."""
     return policy.zygote and policy.seccomp.enabled and policy.seccomp.deny_namespaces
-
-
-class ZygoteUnavailable(SandboxStartError):
-    """The template could not start (or import the environment): start workers afresh."""
 
 
 class ForkedProcess:
@@ -191,6 +194,12 @@ class Zygote:
             "limits": self.policy.limits.model_dump(),
             "hostname": bool(_hostname(bubblewrap_path())),
             "masked": list(MASKED_PROC_FILES),
+            # Host paths under a tmpfs the worker mounts afresh: it binds them again.
+            "rebind": [
+                path
+                for path in self.policy.host_paths()
+                if any(path.startswith(f"{top}/") for top in ("/tmp", WORKSPACE, "/dev/shm"))
+            ],
             "seccomp": program.hex() if program else None,
         }
         socket.send_fds(ours, [orjson.dumps(config)], [])
