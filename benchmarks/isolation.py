@@ -52,6 +52,7 @@ from rich.table import Table
 from websockets.asyncio.client import connect
 
 from benchmarks.loadgen import process_cpu_seconds
+from openenv.runtime.zygote import is_template
 
 TARGETS = {
     "warm_connect_p50_ms": 30.0,
@@ -291,14 +292,6 @@ def _tree_memory(procs: list[int]) -> dict[str, Any]:
     }
 
 
-def _is_template(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"openenv.runtime.template" in f.read()
-    except OSError:
-        return False
-
-
 def idle_worker_memory(server_pid: int) -> dict[str, Any]:
     """PSS/RSS/USS (MiB) of each idle worker's process tree under a sandboxed server, and
     their mean. A child of the server is a spawned worker's bwrap monitor, or a zygote's
@@ -310,7 +303,7 @@ def idle_worker_memory(server_pid: int) -> dict[str, Any]:
     workers, templates = [], []
     for monitor in children(server_pid):
         inner = children(monitor)
-        if inner and _is_template(inner[0]):
+        if inner and is_template(inner[0]):
             templates.append(_tree_memory([monitor, *inner]))
             workers += [_tree_memory(tree(worker)) for worker in children(inner[0])]
         else:

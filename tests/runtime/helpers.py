@@ -19,6 +19,7 @@ from websockets.sync.client import ClientConnection
 
 from openenv.runtime.pool import WarmPool
 from openenv.runtime.sandbox import SandboxLimits, SandboxPolicy
+from openenv.runtime.zygote import is_template
 from openenv.server import ServerConfig
 from openenv.server.sessions import Session
 from tests.conftest import Served, ask, open_ws, wait_until
@@ -69,15 +70,6 @@ def descendants(root: int | None = None) -> dict[int, Proc]:
 
 def zombies(root: int | None = None) -> list[Proc]:
     return [p for p in descendants(root).values() if p.state == "Z"]
-
-
-def is_template(pid: int) -> bool:
-    """Whether ``pid`` is a zygote's template (runtime/template.py)."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return b"openenv.runtime.template" in f.read()
-    except OSError:
-        return False
 
 
 def worker_roots(procs: dict[int, Proc], parent: int | None = None) -> list[int]:

@@ -193,25 +193,31 @@ async def test_a_template_that_cannot_import_falls_back_to_fresh_workers(
         await pool.close()
 
 
+async def first_steps(env_class: type, policy: SandboxPolicy, sessions: int = 2) -> list[str]:
+    """What each of ``sessions`` sessions, one after another, says to its first step."""
+    pool = WarmPool(env_class, policy, size=0)
+    proxy = proxy_class(env_class)
+    said = []
+    try:
+        for _ in range(sessions):
+            env = await proxy.create(await pool.acquire())
+            try:
+                assert isinstance(env.worker.process, ForkedProcess) is forks_workers(policy)
+                await env.reset_async()
+                said.append((await env.step_async(TrialAction())).echoed)
+            finally:
+                await env.close_async()
+    finally:
+        await pool.close()
+    return said
+
+
 async def test_numpy_draws_differ_between_forked_sessions() -> None:
     """NumPy's global generator is not reseeded by ``os.fork``; the worker reseeds it."""
     pytest.importorskip("numpy")
     from tests.runtime.numpy_env import NumpyDrawEnv
 
-    pool = WarmPool(NumpyDrawEnv, SandboxPolicy(), size=0)
-    proxy = proxy_class(NumpyDrawEnv)
-    draws = []
-    try:
-        for _ in range(2):
-            env = await proxy.create(await pool.acquire())
-            try:
-                assert isinstance(env.worker.process, ForkedProcess)
-                await env.reset_async()
-                draws.append((await env.step_async(TrialAction())).echoed)
-            finally:
-                await env.close_async()
-    finally:
-        await pool.close()
+    draws = await first_steps(NumpyDrawEnv, SandboxPolicy())
     assert draws[0] != draws[1]
 
 
@@ -221,18 +227,6 @@ async def test_prepare_shared_runs_before_the_first_instance(policy: SandboxPoli
     each worker, before its environment is made."""
     from tests.runtime.sandbox_envs import PreparedEnv
 
-    pool = WarmPool(PreparedEnv, policy, size=0)
-    proxy = proxy_class(PreparedEnv)
-    tokens = []
-    try:
-        for _ in range(2):
-            env = await proxy.create(await pool.acquire())
-            try:
-                await env.reset_async()
-                tokens.append((await env.step_async(TrialAction())).echoed)
-            finally:
-                await env.close_async()
-    finally:
-        await pool.close()
+    tokens = await first_steps(PreparedEnv, policy)
     assert "None" not in tokens
     assert (tokens[0] == tokens[1]) is forks_workers(policy)

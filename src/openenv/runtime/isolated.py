@@ -239,7 +239,6 @@ class SandboxWorker:
         spec = class_spec(env_class)
         cgroup = CgroupLimits.create(policy.limits) if policy.cgroups else None
         ours, theirs = socket.socketpair()
-        spawn: asyncio.Future[asyncio.subprocess.Process] | None = None
         try:
             fd = theirs.fileno()
             # -I: no '' (the working directory) on sys.path, no PYTHON* variables, no user
@@ -247,22 +246,10 @@ class SandboxWorker:
             # write where the worker lives, and nothing they write may be imported by it.
             argv = [python_executable(), "-I", "-S", "-B", "-c", bootstrap(), spec, str(fd)]
             command = policy.command(argv, packages=worker_binds(env_class), cgroup=cgroup)
-            spawn = asyncio.ensure_future(
-                asyncio.create_subprocess_exec(
-                    *command,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE,
-                    pass_fds=(fd,),
-                    start_new_session=True,
-                )
-            )
-            # Shielded: cancelled mid-spawn, asyncio would kill bwrap's monitor alone and
-            # orphan the sandbox it may have cloned already; we end it properly below.
-            process = await asyncio.shield(spawn)
+            process = await spawn_sandbox(command, fd)
         except BaseException:
             ours.close()
-            await asyncio.shield(_abandon(spawn, cgroup))
+            await asyncio.shield(_abandon(None, cgroup))
             raise
         finally:
             theirs.close()
@@ -415,6 +402,30 @@ class SandboxWorker:
             return f"could not apply its limits (exit {code}){why}", "limits"
         # the last line usually says why
         return f"exited with code {code}" + (f" ({why[2:]})" if why else ""), "exited"
+
+
+async def spawn_sandbox(command: list[str], pass_fd: int) -> asyncio.subprocess.Process:
+    """Run a sandbox's launcher ``command`` (from :meth:`SandboxPolicy.command`): its
+    stderr piped, ``pass_fd`` inherited, a session of its own.
+
+    Shielded: cancelled mid-spawn, asyncio would kill bwrap's monitor alone and orphan
+    the sandbox it may have cloned already; here the whole sandbox is ended first.
+    """
+    spawn = asyncio.ensure_future(
+        asyncio.create_subprocess_exec(
+            *command,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            pass_fds=(pass_fd,),
+            start_new_session=True,
+        )
+    )
+    try:
+        return await asyncio.shield(spawn)
+    except BaseException:
+        await asyncio.shield(_abandon(spawn, None))
+        raise
 
 
 def _kill(process: Process, harder: bool = False) -> None:

@@ -28,6 +28,7 @@ import logging
 import os
 import signal
 import time
+from collections.abc import Iterator
 
 log = logging.getLogger("openenv.runtime")
 
@@ -101,15 +102,23 @@ def end_all_others(wait_s: float = END_WAIT_S) -> int:
         time.sleep(0.001)
 
 
-def reap_children() -> None:
-    """Collect every exited child (pid 1 inherits orphans, which no one else reaps)."""
+def reaped() -> Iterator[tuple[int, int]]:
+    """Collect each child that has exited: its pid and exit code (as
+    ``os.waitstatus_to_exitcode`` gives it), without waiting for any other."""
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
+        yield pid, os.waitstatus_to_exitcode(status)
+
+
+def reap_children() -> None:
+    """Collect every exited child (pid 1 inherits orphans, which no one else reaps)."""
+    for _ in reaped():
+        pass
 
 
 def _living_others() -> list[int]:

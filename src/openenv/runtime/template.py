@@ -60,6 +60,7 @@ from typing import Any
 import orjson
 
 from .channel import SyncChannel
+from .processes import reaped
 from .worker import error_reply, load, make_limits_visible, serve_session
 
 CLONE_NEWNS = 0x00020000
@@ -173,16 +174,11 @@ class Template:
                         os.close(fd)
 
     def reap(self) -> None:
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        """Collect exited children; report each worker's exit to the server."""
+        for pid, code in reaped():
             if pid in self.workers:
                 self.workers.discard(pid)
-                self.send({"exit": pid, "status": os.waitstatus_to_exitcode(status)})
+                self.send({"exit": pid, "status": code})
 
     def fork(self, request_id: Any, channel: int, stderr: int) -> None:
         try:

@@ -42,7 +42,7 @@ import orjson
 
 from ..errors import SandboxStartError, ZygoteUnavailable
 from .channel import encode
-from .isolated import _kill_sandbox, bootstrap, class_spec, worker_binds
+from .isolated import _kill_sandbox, bootstrap, class_spec, spawn_sandbox, worker_binds
 from .sandbox import (
     MASKED_PROC_FILES,
     WORKSPACE,
@@ -91,6 +91,16 @@ class ForkedProcess:
         if self._pidfd is not None:
             os.close(self._pidfd)
             self._pidfd = None
+
+
+def is_template(pid: int) -> bool:
+    """Whether process ``pid`` is a zygote's template (for process accounting: its
+    children are forked workers)."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"openenv.runtime.template" in f.read()
+    except OSError:
+        return False
 
 
 def _host_pid(pidfd: int) -> int:
@@ -152,7 +162,6 @@ class Zygote:
         loop = asyncio.get_running_loop()
         spec = class_spec(self.env_class)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        spawn: asyncio.Future[asyncio.subprocess.Process] | None = None
         try:
             fd = theirs.fileno()
             code = bootstrap("openenv.runtime.template")
@@ -160,24 +169,9 @@ class Zygote:
             command = self.policy.command(
                 argv, packages=worker_binds(self.env_class), template=True
             )
-            spawn = asyncio.ensure_future(
-                asyncio.create_subprocess_exec(
-                    *command,
-                    stdin=asyncio.subprocess.DEVNULL,
-                    stdout=asyncio.subprocess.DEVNULL,
-                    stderr=asyncio.subprocess.PIPE,
-                    pass_fds=(fd,),
-                    start_new_session=True,
-                )
-            )
-            # Shielded, as SandboxWorker's spawn is: cancelled mid-spawn, the template
-            # may be cloned already; it is ended below, not orphaned.
-            self.process = await asyncio.shield(spawn)
+            self.process = await spawn_sandbox(command, fd)
         except BaseException:
             ours.close()
-            if spawn is not None:
-                with contextlib.suppress(Exception):
-                    self.process = await spawn
             raise
         finally:
             theirs.close()
