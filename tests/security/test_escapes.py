@@ -452,6 +452,33 @@ def test_read_another_sessions_workspace(sandbox: Served) -> None:
     assert_blocked(out, attempts=3, because="FileNotFoundError")
 
 
+def test_open_another_sessions_terminal(sandbox: Served) -> None:
+    """Stopped by a devpts of each sandbox's own: another session's pseudo-terminals
+    are not in this one's /dev/pts (a shared instance would let it read their input)."""
+    with attacker(sandbox) as first, attacker(sandbox) as second:
+        opened = first.output(
+            """
+            import sys
+            parent, child = os.openpty()
+            sys.held_terminal = (parent, child)  # open until the session ends
+            os.write(parent, b"typed by the first session\\n")
+            print(os.ttyname(child))
+            """
+        ).strip()
+        assert opened.startswith("/dev/pts/"), opened
+        out = second.output(
+            """
+            attempt(f"open {ARGS['tty']}", lambda: os.open(ARGS["tty"], os.O_RDWR))
+            others = [name for name in os.listdir("/dev/pts") if name.isdigit()]
+            if others:
+                escaped(f"another session's terminals in /dev/pts: {others}")
+            """,
+            tty=opened,
+        )
+        first.output("print(1)")  # the first session still holds its terminal
+    assert_blocked(out, attempts=1, because="FileNotFoundError")
+
+
 def test_read_a_secret_from_the_servers_environment(sandbox: Served) -> None:
     """Stopped by env -i before bwrap and --clearenv: only HOME, PATH and allowlisted names."""
     assert os.environ[SECRET_VAR] == SECRET  # the server process has it

@@ -17,10 +17,11 @@ Each worker is built in three processes' steps::
   it when the worker dies) in new mount, network (loopback only), IPC and UTS
   namespaces. It makes its mounts private, mounts fresh, capped tmpfs on
   ``/tmp``, ``/workspace`` and ``/dev/shm``, a fresh read-only ``/proc`` of its
-  PID namespace with host files masked, and sets the hostname. It then waits for
-  the server's ``go`` (sent once the server has moved it into its cgroup), makes
-  a cgroup namespace and a **user namespace of its own**, in which it is uid
-  65534 with no capabilities at all (bounding set emptied), sets the rlimits,
+  PID namespace with host files masked, a devpts of its own, and sets the
+  hostname. It then waits for the server's ``go`` (sent once the server has moved
+  it into its cgroup), makes a cgroup namespace and a **user namespace of its
+  own**, in which it is uid 65534 with no capabilities at all (bounding set
+  emptied), sets the rlimits,
   ``no_new_privs`` and the seccomp filter, and only then creates the
   environment and answers — as ``worker.py`` does under bwrap;
 * the **intermediate** writes the worker's uid and gid maps (it keeps the
@@ -302,6 +303,10 @@ class Template:
             _mount(None, path, None, read_only)
             os.close(fd)
         _mount("proc", "/proc", "proc", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        # Pseudo-terminals of its own (the template's devpts would be every worker's:
+        # one session could open another's terminal). /dev/ptmx links to pts/ptmx.
+        options = "newinstance,ptmxmode=0666,mode=620"
+        _mount("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, options)
         for path in self.config["masked"]:
             if os.path.exists(path):
                 _mount("/dev/null", path, None, MS_BIND)
