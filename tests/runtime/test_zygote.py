@@ -230,3 +230,59 @@ async def test_prepare_shared_runs_before_the_first_instance(policy: SandboxPoli
     tokens = await first_steps(PreparedEnv, policy)
     assert "None" not in tokens
     assert (tokens[0] == tokens[1]) is forks_workers(policy)
+
+
+# -- a forked worker's stderr: read, paused when full, closed once --------------------------
+
+
+def _run_on(loop_name: str, main: Any) -> Any:
+    if loop_name == "uvloop":
+        uvloop = pytest.importorskip("uvloop")
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(main())
+    with asyncio.Runner() as runner:
+        return runner.run(main())
+
+
+@pytest.mark.parametrize("loop_name", ["asyncio", "uvloop"])
+def test_a_workers_stderr_is_read_paused_and_closed_once(loop_name: str) -> None:
+    """Under uvloop, ``connect_read_pipe`` closed the pipe twice (libuv, then the file
+    object): in the threaded server the second close ended a client's socket. The pipe
+    is now closed once, by us, and an fd that reuses its number stays open."""
+    import os
+
+    from openenv.runtime.zygote import PipeReading
+
+    async def main() -> tuple[bytes, bool, int]:
+        read_end, write_end = os.pipe()
+        reading = PipeReading(read_end, limit=1024)
+        os.set_blocking(write_end, False)
+        written = blocked = 0
+        while blocked < 20 and written < 4 << 20:  # until the pipe stays full
+            try:
+                written += os.write(write_end, b"x" * 4096)
+                blocked = 0
+            except BlockingIOError:
+                blocked += 1
+            await asyncio.sleep(0)
+        # Paused once full: the rest waits in the pipe, not in the server's memory.
+        buffered = len(reading.reader._buffer)
+        paused = 2048 < buffered <= 2048 + 65536 < written
+        got = await reading.reader.readexactly(written)
+        os.write(write_end, b"tail")
+        os.close(write_end)
+        got += await reading.reader.read()  # to end of file
+        assert reading.is_closing()
+        reused_r, reused_w = os.pipe()  # the lowest free numbers: read_end's among them
+        for _ in range(5):
+            await asyncio.sleep(0)
+        reading.close()  # again: a no-op
+        os.fstat(reused_r)
+        os.fstat(reused_w)  # neither closed behind our back
+        os.close(reused_r)
+        os.close(reused_w)
+        return got, paused, written
+
+    got, paused, written = _run_on(loop_name, main)
+    assert got == b"x" * written + b"tail"
+    assert paused

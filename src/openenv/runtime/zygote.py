@@ -42,7 +42,14 @@ import orjson
 
 from ..errors import SandboxStartError, ZygoteUnavailable
 from .channel import encode
-from .isolated import _kill_sandbox, bootstrap, class_spec, spawn_sandbox, worker_binds
+from .isolated import (
+    STDERR_TAIL,
+    _kill_sandbox,
+    bootstrap,
+    class_spec,
+    spawn_sandbox,
+    worker_binds,
+)
 from .sandbox import (
     MASKED_PROC_FILES,
     WORKSPACE,
@@ -53,8 +60,6 @@ from .sandbox import (
 )
 
 log = logging.getLogger("openenv.runtime")
-
-STDERR_TAIL = 4096
 
 
 def forks_workers(policy: SandboxPolicy) -> bool:
@@ -110,6 +115,56 @@ def _host_pid(pidfd: int) -> int:
             if line.startswith("Pid:"):
                 return int(line.split()[1])
     raise OSError("no Pid in the pidfd's fdinfo (kernel too old for pidfds?)")
+
+
+class PipeReading(asyncio.ReadTransport):
+    """Reads the pipe ``fd`` into :attr:`reader` (an :class:`asyncio.StreamReader`),
+    pausing while the reader is full, and closes ``fd`` once, at end of file.
+
+    Not ``loop.connect_read_pipe``: under uvloop (uvicorn's default loop) that closes
+    the descriptor twice, once in libuv and once through the file object, and in a
+    threaded server the second close can end a socket another thread opened in
+    between (it closed a test client's connection).
+    """
+
+    def __init__(self, fd: int, limit: int = STDERR_TAIL) -> None:
+        super().__init__()
+        self._fd = fd
+        self._loop = asyncio.get_running_loop()
+        self.reader = asyncio.StreamReader(limit=limit, loop=self._loop)
+        self.reader.set_transport(self)
+        os.set_blocking(fd, False)
+        self._loop.add_reader(fd, self._readable)
+
+    def _readable(self) -> None:
+        try:
+            data = os.read(self._fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if data:
+            self.reader.feed_data(data)  # may pause us
+        else:
+            self.close()
+            self.reader.feed_eof()
+
+    def pause_reading(self) -> None:
+        if self._fd >= 0:
+            self._loop.remove_reader(self._fd)
+
+    def resume_reading(self) -> None:
+        if self._fd >= 0:
+            self._loop.add_reader(self._fd, self._readable)
+
+    def is_closing(self) -> bool:
+        return self._fd < 0
+
+    def close(self) -> None:
+        fd, self._fd = self._fd, -1
+        if fd >= 0:
+            self._loop.remove_reader(fd)
+            os.close(fd)
 
 
 class Zygote:
@@ -276,16 +331,7 @@ class Zygote:
             ours.close()
             os.close(stderr_r)
             raise
-        reader = asyncio.StreamReader(limit=STDERR_TAIL)
-        pipe = os.fdopen(stderr_r, "rb", buffering=0)
-        try:
-            await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-        except BaseException:
-            pipe.close()
-            ours.close()
-            process.kill()
-            raise
-        process.stderr = reader
+        process.stderr = PipeReading(stderr_r).reader
         self.forked += 1
         return process, ours
 
@@ -367,10 +413,7 @@ class Zygote:
         with contextlib.suppress(Exception):
             while chunk := await process.stderr.read(STDERR_TAIL):
                 self._stderr_tail.append(chunk)
-        self._template_gone_soon()
-
-    def _template_gone_soon(self) -> None:
-        if self._control is not None:
+        if self._control is not None:  # not already seen through the control socket
             self._template_gone()
 
     async def _stop(self) -> None:
