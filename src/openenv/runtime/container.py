@@ -162,7 +162,8 @@ class ContainerRuntime(Runtime):
     # -- internals -------------------------------------------------------------------------
 
     def _run(self) -> None:
-        client = engine()  # EngineUnavailable, also when the docker package is missing
+        url = engine_url()
+        client = engine(url)  # EngineUnavailable, also when the docker package is missing
         import docker.errors
 
         limits = self.limits
@@ -210,7 +211,7 @@ class ContainerRuntime(Runtime):
             container = client.containers.run(self.image, **options)
         except docker.errors.APIError as exc:
             raise RuntimeStartError(
-                f"the engine refused to start {self.image}: {exc.explanation or exc}"
+                f"the engine at {url} refused to start {self.image}: {exc.explanation or exc}"
             ) from None
         self.container_id = str(container.id)
         self._reaper = _spawn_reaper(self.container_id)

@@ -57,12 +57,13 @@ def podman_socket() -> Path:
     return Path(f"/tmp/openenv-podman-{os.getuid()}") / "podman.sock"
 
 
-def engine() -> docker.DockerClient:
-    """A connected Docker Engine API client (see the module docstring for the order).
+def engine(url: str | None = None) -> docker.DockerClient:
+    """A connected Docker Engine API client for ``url``, by default :func:`engine_url`'s
+    (see the module docstring for the order).
 
     Cached per process and engine; raises :class:`~openenv.errors.EngineUnavailable`.
     """
-    return _client(engine_url())
+    return _client(url or engine_url())
 
 
 def engine_url() -> str:
@@ -161,14 +162,20 @@ def _start_podman() -> str:
     log = socket.with_name("podman-service.log")
     with open(log, "ab") as out:
         # A session of its own: the service outlives this process, and Ctrl-C here
-        # does not reach it (containers it started keep being served).
+        # does not reach it (containers it started keep being served). Its working
+        # directory is the socket's: a service left in a directory that was deleted
+        # later (a test's checkout) fails every container it starts in runc.
         process = subprocess.Popen(
             [podman, "system", "service", f"--time={PODMAN_IDLE_S}", url],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=out,
+            cwd=socket.parent,
             start_new_session=True,
         )
+    # It exits by itself when idle; while this process lives, reap it then (else it
+    # stays a zombie child of a long-running server or test run).
+    threading.Thread(target=process.wait, name="openenv-podman-reaper", daemon=True).start()
     deadline = time.monotonic() + START_TIMEOUT_S
     while not _answers(socket):
         if process.poll() is not None or time.monotonic() > deadline:
