@@ -268,17 +268,11 @@ async def test_free_mode_has_no_step_limit_unless_asked(env):
     assert [(await env.step_async(act(action="noop()"))).done for _ in range(2)] == [False, True]
 
 
-async def test_close_shared_stops_the_browser_and_reaps_its_driver():
+def _children() -> dict[str, str]:
+    """This process's children: pid -> state (``Z`` for a zombie)."""
     import os
 
-    from openapp_env.server.browser import BrowserHost
-
-    environment = OpenAppEnvironment()
-    await environment.reset_async(seed=1, free=True, screenshot=False)
-    await environment.close_async()
-    await OpenAppEnvironment.close_shared()
-    assert asyncio.get_running_loop() not in BrowserHost._hosts
-    children = []
+    children = {}
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
@@ -287,5 +281,26 @@ async def test_close_shared_stops_the_browser_and_reaps_its_driver():
             except OSError:
                 continue
             if int(fields[1]) == os.getpid():
-                children.append((pid, fields[0]))
-    assert not [c for c in children if c[1] == "Z"], children
+                children[pid] = fields[0]
+    return children
+
+
+async def test_close_shared_stops_the_browser_and_reaps_its_driver():
+    from openapp_env.server.browser import BrowserHost
+
+    before = _children()  # other tests' children (in one pytest run) are not this one's
+    environment = OpenAppEnvironment()
+    await environment.reset_async(seed=1, free=True, screenshot=False)
+    started = set(_children()) - set(before)
+    assert started, "the browser's driver was not started by this test"
+    await environment.close_async()
+    await OpenAppEnvironment.close_shared()
+    assert asyncio.get_running_loop() not in BrowserHost._hosts
+
+    def left() -> dict[str, str]:
+        return {pid: state for pid, state in _children().items() if pid in started}
+
+    deadline = asyncio.get_running_loop().time() + 30
+    while left() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.05)
+    assert not left(), left()  # gone for good: neither running nor a zombie
