@@ -87,6 +87,7 @@ def _look() -> str:
             "pid": os.getpid(),
             "processes": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
             "hostname": os.uname().nodename,
+            "cgroup": open("/proc/self/cgroup").read().strip(),
             "interfaces": sorted(
                 line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]
             ),

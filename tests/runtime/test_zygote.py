@@ -16,7 +16,9 @@ import pytest
 
 from openenv.errors import EnvironmentFailed
 from openenv.runtime.isolated import SandboxWorker, _kill_sandbox, proxy_class
+from openenv.runtime.cgroups import CgroupLimits
 from openenv.runtime.pool import WarmPool
+from openenv.runtime.processes import children
 from openenv.runtime.sandbox import SandboxPolicy, SeccompPolicy
 from openenv.runtime.zygote import ForkedProcess, Zygote, forks_workers
 from tests.runtime.helpers import descendants, our_cgroups
@@ -80,6 +82,20 @@ async def test_a_forked_worker_is_sandboxed_as_a_spawned_one_is(pool: WarmPool) 
     assert status["NoNewPrivs"] == "1" and status["Seccomp"] == "2"
     assert seen["pid"] == 1 and seen["processes"] == [1]  # its own PID namespace, alone
     assert seen["interfaces"] == ["lo"]
+    if pool.policy.cgroups and CgroupLimits.parents():  # in a cgroup of its own, rooted there
+        assert all(line.endswith(":/") for line in seen["cgroup"].splitlines()), seen["cgroup"]
+
+
+async def test_an_idle_forked_worker_is_one_process(pool: WarmPool) -> None:
+    """The intermediate that mapped its uid has exited (its pages would count against
+    every idle worker): the template's children are the idle workers, each alone."""
+    await until(lambda: len(pool.idle) == pool.size)
+    zygote = pool.zygote
+    assert zygote is not None and zygote.process is not None
+    (template,) = children(zygote.process.pid)
+    idle = {worker.process.pid for worker in pool.idle}
+    await until(lambda: set(children(template)) == idle)
+    assert all(children(pid) == [] for pid in idle)
 
 
 async def test_no_session_inherits_anything_of_another(pool: WarmPool) -> None:
