@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -300,3 +301,39 @@ def test_missing_for_sandboxed_programs_names_what_is_lacking(monkeypatch):
     monkeypatch.setattr(landlock, "abi_version", lambda: 0)
     reason = programs.missing_for_sandboxed_programs()
     assert reason is not None and ("Landlock" in reason or "bubblewrap" in reason)
+
+
+def test_remove_entry_does_not_cross_into_a_mount(tmp_path):
+    """A sandbox binds read-only host paths again under its /tmp (a checkout there);
+    clearing /tmp must neither walk nor empty them. Here the mount is writable, so
+    crossing it would delete the files below it."""
+    if shutil.which("unshare") is None or os.geteuid() != 0:
+        pytest.skip("needs root and unshare(1) for a mount namespace")
+    host = tmp_path / "host"
+    (host / "pkg").mkdir(parents=True)
+    (host / "pkg" / "keep.py").write_text("x = 1\n")
+    tree = tmp_path / "tmp"
+    script = f"""
+import os
+import shutil
+from openenv.runtime.programs import remove_entry
+tree = {str(tree)!r}
+os.makedirs(tree)
+os.system("mount -t tmpfs none " + tree)  # as a sandbox's /tmp is
+os.makedirs(tree + "/checkout/src/host")
+os.makedirs(tree + "/agent/deep/er")
+open(tree + "/agent/deep/er/f", "w").close()
+open(tree + "/checkout/src/mine", "w").close()
+os.system("mount --bind {host} " + tree + "/checkout/src/host")
+remove_entry(tree + "/agent")
+remove_entry(tree + "/checkout")
+print(sorted(os.listdir(tree)), sorted(os.listdir(tree + "/checkout/src")))
+"""
+    done = subprocess.run(
+        ["unshare", "--mount", "--propagation", "private", sys.executable, "-c", script],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    # The agent's tree is gone; the mount and the directories above it stay, the rest goes.
+    assert done.stdout.split("\n")[0] == "['checkout'] ['host']", done.stdout
+    assert (host / "pkg" / "keep.py").read_text() == "x = 1\n"

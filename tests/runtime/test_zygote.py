@@ -9,14 +9,16 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
 from openenv.errors import EnvironmentFailed
-from openenv.runtime.isolated import SandboxWorker, _kill_sandbox, proxy_class
 from openenv.runtime.cgroups import CgroupLimits
+from openenv.runtime.isolated import SandboxWorker, _kill_sandbox, proxy_class
 from openenv.runtime.pool import WarmPool
 from openenv.runtime.processes import children
 from openenv.runtime.sandbox import SandboxPolicy, SeccompPolicy
@@ -302,3 +304,42 @@ def test_a_workers_stderr_is_read_paused_and_closed_once(loop_name: str) -> None
     got, paused, written = _run_on(loop_name, main)
     assert got == b"x" * written + b"tail"
     assert paused
+
+
+# -- what a forked worker still does per session ---------------------------------------------
+
+_NEW_MODULES = """
+import sys
+from openenv.discovery import find_environment
+env_class = find_environment(sys.argv[1]).env_class
+getattr(env_class, "prepare_shared", lambda: None)()
+before = set(sys.modules)
+try:
+    env = env_class()
+except Exception as exc:  # an optional dependency missing here
+    print("SKIP", type(exc).__name__, exc)
+    raise SystemExit(0)
+print(" ".join(sorted(set(sys.modules) - before)))
+env.close()
+"""
+
+
+def _shipped_environments() -> list[str]:
+    from openenv.discovery import list_environments
+
+    return sorted(info.name for info in list_environments() if info.name.endswith("_env"))
+
+
+@pytest.mark.parametrize("name", _shipped_environments())
+def test_creating_a_shipped_environment_imports_nothing(name: str) -> None:
+    """A forked worker has what the template imported; a module first imported while
+    the environment is created is imported again by every session's worker (Workspace
+    importing the sandbox module that way cost each coding session ~25 ms of CPU).
+    Import it with the environment's module, or in ``prepare_shared``."""
+    done = subprocess.run(
+        [sys.executable, "-c", _NEW_MODULES, name], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    if done.stdout.startswith("SKIP"):
+        pytest.skip(done.stdout.strip())
+    assert done.stdout.strip() == "", f"imported while created: {done.stdout.strip()}"

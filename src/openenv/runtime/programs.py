@@ -46,6 +46,10 @@ from typing import Any
 from . import landlock
 from .processes import end_all_others, is_namespace_init, kill_tree
 
+# At import, not in Workspace(): a zygote's template imports the environment's modules
+# once, and what a worker imported per session cost it ~25 ms of CPU each time.
+from .sandbox import WORKSPACE, SandboxUnavailable, check_sandbox, inside_sandbox
+
 __all__ = [
     "CappedOutput",
     "Completed",
@@ -85,8 +89,6 @@ def missing_for_sandboxed_programs() -> str | None:
 
     Environments such as ``coding_env`` need both a bubblewrap sandbox and Landlock.
     """
-    from .sandbox import SandboxUnavailable, check_sandbox
-
     try:
         check_sandbox()
     except SandboxUnavailable as exc:
@@ -154,8 +156,6 @@ class Workspace:
     """
 
     def __init__(self, prefix: str = "openenv-") -> None:
-        from .sandbox import WORKSPACE, inside_sandbox
-
         self.owned = not inside_sandbox()
         if self.owned:
             import tempfile
@@ -188,24 +188,27 @@ class Workspace:
 
 
 def remove_entry(path: str) -> None:
-    """Delete ``path`` — a file, a link (never followed) or a whole directory tree.
+    """Delete ``path`` — a file, a link (never followed) or a whole directory tree —
+    without crossing into another filesystem.
 
     The agent may have taken its own permissions away from what it made, so
     directories beneath ``path`` get theirs back first, each reached without
     following a link (an ``O_PATH | O_NOFOLLOW`` descriptor, changed through
-    ``/proc/self/fd``); :func:`shutil.rmtree` then deletes without following links.
+    ``/proc/self/fd``). A directory on another device is a mount, not the agent's:
+    a read-only host path a sandbox binds again under its ``/tmp`` (a checkout
+    there). It is neither walked nor emptied, and the directories above it stay.
     """
-    import shutil
     import stat
 
     try:
-        is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+        top = os.lstat(path)
     except OSError:
         return
-    if not is_dir:
+    if not stat.S_ISDIR(top.st_mode):
         with contextlib.suppress(OSError):
             os.unlink(path)
         return
+    ours: list[str] = []  # parents before children
     pending = [path]
     while pending:
         directory = pending.pop()
@@ -214,15 +217,24 @@ def remove_entry(path: str) -> None:
         except OSError:
             continue
         try:
-            if not stat.S_ISDIR(os.fstat(fd).st_mode):
-                continue  # replaced by something else meanwhile: not ours to change
+            found = os.fstat(fd)
+            if not stat.S_ISDIR(found.st_mode) or found.st_dev != top.st_dev:
+                continue  # replaced by something else meanwhile, or a mount: not ours
             with contextlib.suppress(OSError):
                 os.chmod(f"/proc/self/fd/{fd}", 0o700)
         finally:
             os.close(fd)
+        ours.append(directory)
         with contextlib.suppress(OSError), os.scandir(directory) as entries:
             pending += [e.path for e in entries if e.is_dir(follow_symlinks=False)]
-    shutil.rmtree(path, ignore_errors=True)
+    for directory in reversed(ours):  # children first
+        with contextlib.suppress(OSError), os.scandir(directory) as entries:
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=False):
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
+        with contextlib.suppress(OSError):
+            os.rmdir(directory)
 
 
 @dataclass

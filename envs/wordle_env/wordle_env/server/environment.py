@@ -112,6 +112,10 @@ class WordleEnvironment(TextGame[WordleAction, WordleObservation, WordleState]):
     invalid_cost = "That did not use a try"
     reward_modes = {"shaped": shaped_rubric, "sparse": sparse_rubric}
 
+    @classmethod
+    def prepare_shared(cls) -> None:
+        answers(), guesses()  # read once: a sandboxed session's worker is forked with them
+
     def __init__(self) -> None:
         super().__init__()
         self.answer = ""
