@@ -107,6 +107,43 @@ def test_an_exception_gives_a_traceback_of_the_agents_code_only(env):
     assert "return 1 / 0" in obs.stderr  # the source line is shown
 
 
+def test_source_lines_show_wherever_the_agent_looks_for_them(env):
+    """The kernel imports linecache only when something needs it; the cells' sources are
+    there all the same: in the agent's own traceback within the cell that first imported
+    it, in warnings, and for inspect."""
+    run(env, "def g():\n    return 'from an earlier cell'")
+    own = run(
+        env,
+        "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n    traceback.print_exc()",
+    )
+    assert "    1 / 0" in own.stderr, own.stderr
+    warned = run(env, "import warnings\nwarnings.warn('careful')")
+    assert "UserWarning: careful" in warned.stderr and "warnings.warn('careful')" in warned.stderr
+    assert (
+        "return 'from an earlier cell'"
+        in run(env, "import inspect\nprint(inspect.getsource(g))").stdout
+    )
+
+
+def test_the_kernel_starts_without_the_modules_it_avoids(env):
+    """json (re, enum), linecache (tokenize): most of a kernel's start-up, once."""
+    obs = run(
+        env,
+        "import sys\n"
+        "sorted(m for m in ('json', 're', 'linecache', 'tokenize', 'ast') if m in sys.modules)",
+    )
+    assert obs.stdout == "[]\n"
+
+
+def test_an_error_with_any_name_keeps_the_kernel(env):
+    """The reply names the error type, which the agent chooses: it is encoded, whatever it is."""
+    run(env, "kept = 1")
+    for name in ('quote"d', "back\\slash", "new\nline", "\x00nul", "ünï"):
+        obs = run(env, f"E = type({name!r}, (Exception,), {{}})\nraise E()")
+        assert (obs.exit_code, obs.namespace_reset) == (1, False), (name, obs)
+    assert run(env, "kept").stdout == "1\n"
+
+
 def test_syntax_errors_are_reported(env):
     obs = run(env, "def f(:\n    pass")
     assert obs.exit_code == 1 and "SyntaxError" in obs.stderr and "Traceback" not in obs.stderr

@@ -20,20 +20,98 @@ import sys
 sys.path[:] = [entry for entry in sys.path if entry]
 
 # Only what every session needs, and the C-level modules where a Python one would
-# import more (`_ast`, not `ast`; the channel as a file, not a `socket`): the kernel
-# starts once per session, and its imports were most of its start-up.
+# import more (`_ast`, not `ast`; `_json`, not `json`, which imports `re` and `enum`;
+# the channel as a file, not a `socket`; `linecache` only when something uses it):
+# the kernel starts once per session, and its imports were most of its start-up.
 import _ast  # noqa: E402
+import _json  # noqa: E402
 import builtins  # noqa: E402
-import json  # noqa: E402
-import linecache  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+
+
+class _Plain:
+    """What `_json.make_scanner` reads from a `json.JSONDecoder`: plain JSON, as `json.loads`."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = float
+
+
+_scan = _json.make_scanner(_Plain)
+
+
+def parse(text):
+    """`json.loads` for one JSON value that starts at the first character."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        raise ValueError("not JSON") from None
+    if text[end:].strip():
+        raise ValueError("extra data after JSON")
+    return value
+
+
+def encode(value):
+    """`json.dumps` of an int, a str or None (a reply's fields)."""
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return _json.encode_basestring_ascii(value)
+    return str(int(value))
+
+
+CELLS = {}
+"""The cells' sources, as `linecache` keeps them (for tracebacks and warnings)."""
+
+
+class _CellSources:
+    """Gives `linecache` the cells' sources when something first imports it: importing it
+    at start-up would pull in `tokenize` and `re` for every session."""
+
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if name != "linecache":
+            return None
+        sys.meta_path.remove(_CellSources)
+        for finder in sys.meta_path:
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                spec.loader = _CellSources.Loader(spec.loader)
+                return spec
+        return None
+
+    class Loader:
+        def __init__(self, loader):
+            self.loader = loader
+
+        def create_module(self, spec):
+            return self.loader.create_module(spec)
+
+        def exec_module(self, module):
+            self.loader.exec_module(module)
+            module.cache.update(CELLS)
+
+
+sys.meta_path.insert(0, _CellSources)
+
+
+def remember(filename, code):
+    """Keep a cell's source where `linecache` finds it (now, or once imported)."""
+    entry = (len(code), None, code.splitlines(True), filename)
+    CELLS[filename] = entry
+    linecache = sys.modules.get("linecache")
+    if linecache is not None:
+        linecache.cache[filename] = entry
 
 
 def run_cell(code, namespace, number, memory_mb):
     """Run one cell; return the reply (exit code and error type)."""
     filename = f"<cell {number}>"
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
+    remember(filename, code)
     try:
         tree = compile(code, filename, "exec", _ast.PyCF_ONLY_AST)  # what ast.parse does
         last = None
@@ -78,7 +156,7 @@ def _lose_channel():
 
 
 def main():
-    config = json.loads(sys.argv[1])
+    config = parse(sys.argv[1])
     sys.path[:] = config["path"]
     memory_mb = config["memory_mb"]
     os.set_inheritable(3, False)  # the agent's subprocesses do not get the control channel
@@ -100,7 +178,7 @@ def main():
     os.register_at_fork(after_in_child=_lose_channel)
     requests = os.fdopen(3, "rb", closefd=False)
     for number, line in enumerate(requests, start=1):
-        request = json.loads(line)
+        request = parse(line.decode())
         if "seed" in request:
             random.seed(request["seed"])
         reply = run_cell(request["code"], namespace, number, memory_mb)
@@ -112,7 +190,8 @@ def main():
         if os.getpid() != kernel_pid:
             os._exit(0)
         reply["id"] = request.get("id")
-        _send(json.dumps(reply).encode() + b"\n")
+        fields = ", ".join(f'"{key}": {encode(value)}' for key, value in reply.items())
+        _send(f"{{{fields}}}\n".encode())
 
 
 def _send(data):
