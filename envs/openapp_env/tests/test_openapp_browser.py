@@ -268,37 +268,38 @@ async def test_free_mode_has_no_step_limit_unless_asked(env):
     assert [(await env.step_async(act(action="noop()"))).done for _ in range(2)] == [False, True]
 
 
-def _children() -> dict[str, str]:
-    """This process's children: pid -> state (``Z`` for a zombie)."""
+def _drivers() -> dict[str, str]:
+    """This process's Playwright drivers (``node ... run-driver``): pid -> state."""
     import os
 
-    children = {}
+    found = {}
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
                 with open(f"/proc/{pid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    argv = f.read()
             except OSError:
                 continue
-            if int(fields[1]) == os.getpid():
-                children[pid] = fields[0]
-    return children
+            if int(fields[1]) == os.getpid() and (b"run-driver" in argv or fields[0] == "Z"):
+                found[pid] = fields[0]  # a zombie has no cmdline left: counted too
+    return found
 
 
 async def test_close_shared_stops_the_browser_and_reaps_its_driver():
     from openapp_env.server.browser import BrowserHost
 
-    before = _children()  # other tests' children (in one pytest run) are not this one's
     environment = OpenAppEnvironment()
     await environment.reset_async(seed=1, free=True, screenshot=False)
-    started = set(_children()) - set(before)
-    assert started, "the browser's driver was not started by this test"
+    drivers = {pid for pid, state in _drivers().items() if state != "Z"}
+    assert drivers, "no Playwright driver runs as a child of this process"
     await environment.close_async()
     await OpenAppEnvironment.close_shared()
     assert asyncio.get_running_loop() not in BrowserHost._hosts
 
     def left() -> dict[str, str]:
-        return {pid: state for pid, state in _children().items() if pid in started}
+        return {pid: state for pid, state in _drivers().items() if pid in drivers}
 
     deadline = asyncio.get_running_loop().time() + 30
     while left() and asyncio.get_running_loop().time() < deadline:
