@@ -46,7 +46,6 @@ in worker threads.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import inspect
 import random
@@ -226,7 +225,7 @@ class Environment(Generic[ActT, ObsT, StateT]):
         if not _is_async(type(self)._reset):
             if self.runs_inline:
                 return self.reset(seed=seed, episode_id=episode_id, **options)
-            return await asyncio.to_thread(self.reset, seed=seed, episode_id=episode_id, **options)
+            return await _in_thread(self.reset, seed=seed, episode_id=episode_id, **options)
         kwargs = self.validate_reset_options(seed=seed, episode_id=episode_id, **options)
         self._open_episode(seed, episode_id)
         return self._opened(await self._reset(**kwargs))  # type: ignore[misc]
@@ -236,7 +235,7 @@ class Environment(Generic[ActT, ObsT, StateT]):
         if not _is_async(type(self)._step):
             if self.runs_inline:
                 return self.step(action, timeout_s=timeout_s)
-            return await asyncio.to_thread(self.step, action, timeout_s=timeout_s)
+            return await _in_thread(self.step, action, timeout_s=timeout_s)
         self._count_step()
         try:
             observation = await self._step(action, timeout_s=timeout_s)  # type: ignore[misc]
@@ -265,7 +264,7 @@ class Environment(Generic[ActT, ObsT, StateT]):
 
     async def close_async(self) -> None:
         """Async ``close``; by default runs :meth:`close` in a thread."""
-        await asyncio.to_thread(self.close)
+        await _in_thread(self.close)
 
     @classmethod
     def prepare_shared(cls) -> None:
@@ -500,6 +499,14 @@ def _write_reward_components(observation: Any, components: dict[str, float] | No
 
 def _is_async(fn: Any) -> bool:
     return inspect.iscoroutinefunction(fn)
+
+
+async def _in_thread(fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+    """``asyncio.to_thread``, with asyncio imported on first use: a sandboxed worker
+    of a synchronous environment never needs it (it is ~11 MiB of every worker)."""
+    import asyncio
+
+    return await asyncio.to_thread(fn, *args, **kwargs)
 
 
 @cache

@@ -331,6 +331,25 @@ def _shipped_environments() -> list[str]:
 
 
 @pytest.mark.parametrize("name", _shipped_environments())
+def test_a_workers_import_of_a_shipped_environment_leaves_its_client_out(name: str) -> None:
+    """A worker imports the environment's module, and with it the package's
+    ``__init__``: the client (the WebSocket stack, asyncio) loads only on first use,
+    or every idle worker carries it (a few MiB each)."""
+    from openenv.discovery import find_environment
+
+    module = find_environment(name).env_class.__module__
+    check = (
+        f"import sys, importlib; importlib.import_module({module!r}); "
+        "print(sorted(m for m in ('websockets', f'{sys.argv[1]}.client') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", check, name], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("name", _shipped_environments())
 def test_creating_a_shipped_environment_imports_nothing(name: str) -> None:
     """A forked worker has what the template imported; a module first imported while
     the environment is created is imported again by every session's worker (Workspace

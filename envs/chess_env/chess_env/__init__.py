@@ -11,7 +11,24 @@ Example::
         print(result.observation.result, result.reward)   # e.g. "0-1" -1.0
 """
 
-from .client import AsyncChessEnv, ChessEnv
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .models import ChessAction, ChessObservation, ChessState
+
+if TYPE_CHECKING:
+    from .client import AsyncChessEnv, ChessEnv
+
+
+def __getattr__(name: str) -> Any:
+    # The clients (and the WebSocket stack under them) load on first use: the
+    # environment's worker processes import this package too.
+    if name in ("AsyncChessEnv", "ChessEnv"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'chess_env' has no attribute {name!r}")
+
 
 __all__ = ["AsyncChessEnv", "ChessAction", "ChessEnv", "ChessObservation", "ChessState"]

@@ -12,8 +12,25 @@ Example::
         print(result.reward)   # 1.0 - 0.01 on the last step
 """
 
-from .client import AsyncGridWorldEnv, GridWorldEnv
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .models import GridWorldAction, GridWorldObservation, GridWorldState
+
+if TYPE_CHECKING:
+    from .client import AsyncGridWorldEnv, GridWorldEnv
+
+
+def __getattr__(name: str) -> Any:
+    # The clients (and the WebSocket stack under them) load on first use: the
+    # environment's worker processes import this package too.
+    if name in ("AsyncGridWorldEnv", "GridWorldEnv"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'gridworld_env' has no attribute {name!r}")
+
 
 __all__ = [
     "AsyncGridWorldEnv",

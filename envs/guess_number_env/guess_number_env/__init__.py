@@ -10,8 +10,25 @@ Example::
         print(result.observation.hint, result.observation.lower_bound)
 """
 
-from .client import AsyncGuessNumberEnv, GuessNumberEnv
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .models import GuessNumberAction, GuessNumberObservation, GuessNumberState
+
+if TYPE_CHECKING:
+    from .client import AsyncGuessNumberEnv, GuessNumberEnv
+
+
+def __getattr__(name: str) -> Any:
+    # The clients (and the WebSocket stack under them) load on first use: the
+    # environment's worker processes import this package too.
+    if name in ("AsyncGuessNumberEnv", "GuessNumberEnv"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'guess_number_env' has no attribute {name!r}")
+
 
 __all__ = [
     "AsyncGuessNumberEnv",

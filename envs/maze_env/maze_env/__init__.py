@@ -10,7 +10,24 @@ Example::
         result = env.step(MazeAction(move="down"))
 """
 
-from .client import AsyncMazeEnv, MazeEnv
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .models import MazeAction, MazeObservation, MazeState
+
+if TYPE_CHECKING:
+    from .client import AsyncMazeEnv, MazeEnv
+
+
+def __getattr__(name: str) -> Any:
+    # The clients (and the WebSocket stack under them) load on first use: the
+    # environment's worker processes import this package too.
+    if name in ("AsyncMazeEnv", "MazeEnv"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'maze_env' has no attribute {name!r}")
+
 
 __all__ = ["AsyncMazeEnv", "MazeAction", "MazeEnv", "MazeObservation", "MazeState"]

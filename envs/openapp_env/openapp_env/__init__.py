@@ -13,7 +13,24 @@ Example (the slides' quick start, against ``openenv serve openapp_env``)::
     print(result.reward)
 """
 
-from .client import AsyncOpenAppEnv, OpenAppEnv
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .models import OpenAppAction, OpenAppObservation, OpenAppState
+
+if TYPE_CHECKING:
+    from .client import AsyncOpenAppEnv, OpenAppEnv
+
+
+def __getattr__(name: str) -> Any:
+    # The clients (and the WebSocket stack under them) load on first use: the
+    # environment's worker processes import this package too.
+    if name in ("AsyncOpenAppEnv", "OpenAppEnv"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'openapp_env' has no attribute {name!r}")
+
 
 __all__ = ["AsyncOpenAppEnv", "OpenAppAction", "OpenAppEnv", "OpenAppObservation", "OpenAppState"]

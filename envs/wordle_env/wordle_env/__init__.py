@@ -11,7 +11,24 @@ Example::
         print(result.observation.feedback, result.reward)   # e.g. XYGXX 0.15
 """
 
-from .client import AsyncWordleEnv, WordleEnv
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .models import WordleAction, WordleObservation, WordleState
+
+if TYPE_CHECKING:
+    from .client import AsyncWordleEnv, WordleEnv
+
+
+def __getattr__(name: str) -> Any:
+    # The clients (and the WebSocket stack under them) load on first use: the
+    # environment's worker processes import this package too.
+    if name in ("AsyncWordleEnv", "WordleEnv"):
+        from . import client
+
+        return getattr(client, name)
+    raise AttributeError(f"module 'wordle_env' has no attribute {name!r}")
+
 
 __all__ = ["AsyncWordleEnv", "WordleAction", "WordleEnv", "WordleObservation", "WordleState"]
