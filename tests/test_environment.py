@@ -396,6 +396,15 @@ def test_runs_async():
     assert not InlineToyEnv.runs_async("close_async")
 
 
+def test_needs_event_loop_only_for_coroutines():
+    """Inline hooks are awaited by the server, but a sandboxed worker calls them directly."""
+    assert not ToyEnv.needs_event_loop("reset_async") and not ToyEnv.needs_event_loop("step_async")
+    assert AsyncToyEnv.needs_event_loop("reset_async")
+    assert AsyncToyEnv.needs_event_loop("step_async")
+    assert not InlineToyEnv.needs_event_loop("reset_async")
+    assert not InlineToyEnv.needs_event_loop("step_async")
+
+
 def test_tools_of_an_environment():
     assert set(ToyEnv.tools()) == {"add", "explode", "not_json", "wait"}
     assert set(AsyncToyEnv.tools()) == set(ToyEnv.tools())  # inherited

@@ -377,12 +377,23 @@ class Environment(Generic[ActT, ObsT, StateT]):
         """True when the server should await ``method`` (``reset_async``, ``step_async``,
         ``close_async``) on its event loop: its hook is an ``async def``, the hooks run
         inline (:attr:`runs_inline`), or a proxy relays it."""
+        if cls.needs_event_loop(method):
+            return True
+        hook = _HOOKS.get(method)
+        return cls.runs_inline and hook is not None and hook != method
+
+    @classmethod
+    def needs_event_loop(cls, method: str) -> bool:
+        """True when ``method`` (``reset_async``, ``step_async``, ``close_async``) only
+        runs on an event loop: the class overrides it, or its hook is an ``async def``.
+        Unlike :meth:`runs_async`, false for synchronous hooks that run inline: a
+        sandboxed worker calls those directly."""
         if getattr(cls, method) is not getattr(Environment, method):
             return True
         hook = _HOOKS.get(method)
         if hook is None or hook == method:
             return False
-        return cls.runs_inline or _is_async(getattr(cls, hook))
+        return _is_async(getattr(cls, hook))
 
     @classmethod
     def tools(cls) -> dict[str, ToolSpec]:

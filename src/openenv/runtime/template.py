@@ -62,7 +62,7 @@ import orjson
 
 from .channel import SyncChannel
 from .processes import reaped
-from .worker import error_reply, load, make_limits_visible, serve_session
+from .worker import Host, error_reply, load, make_limits_visible, serve_session
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -414,6 +414,19 @@ def _open_fds() -> list[int]:
     return [int(name) for name in os.listdir("/proc/self/fd")]
 
 
+def prepare(spec: str) -> type:
+    """Import the environment class ``spec`` and everything its workers will need, so
+    that each forked worker finds it loaded: its ``prepare_shared`` data, and asyncio
+    when its hooks need an event loop."""
+    env_class = load(spec)
+    prepare_shared = getattr(env_class, "prepare_shared", None)
+    if prepare_shared is not None:
+        prepare_shared()
+    if any(Host.awaits(env_class)):
+        import asyncio  # noqa: F401 - once here, not in every worker
+    return env_class
+
+
 def main(argv: list[str] | None = None) -> None:
     spec, fd = (argv or sys.argv[1:])[:2]
     control = socket.socket(fileno=int(fd))
@@ -422,10 +435,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     config = orjson.loads(config_message)
     try:
-        env_class = load(spec)
-        prepare = getattr(env_class, "prepare_shared", None)
-        if prepare is not None:
-            prepare()
+        env_class = prepare(spec)
     except Exception as exc:
         socket.send_fds(control, [orjson.dumps({"ready": False, **error_reply(exc)})], [])
         return

@@ -59,11 +59,16 @@ class Host:
 
     def __init__(self, env_class: Any) -> None:
         self.env = env_class()
-        self.async_reset = env_class.runs_async("reset_async")
-        self.async_step = env_class.runs_async("step_async")
+        self.async_reset, self.async_step = self.awaits(env_class)
         self._loop: Any = None
         if self.async_reset or self.async_step:
             self._event_loop()  # now, while warming up, not in the first reset
+
+    @staticmethod
+    def awaits(env_class: Any) -> tuple[bool, bool]:
+        """Whether ``reset`` and ``step`` of ``env_class`` need an event loop here (a
+        zygote's template imports asyncio before forking when either does)."""
+        return env_class.needs_event_loop("reset_async"), env_class.needs_event_loop("step_async")
 
     def _run(self, value: Any) -> Any:
         if not isinstance(value, types.CoroutineType):
