@@ -368,3 +368,18 @@ def test_a_forked_worker_of_a_shipped_environment_imports_nothing(name: str) -> 
     if done.stdout.startswith("SKIP"):
         pytest.skip(done.stdout.strip())
     assert done.stdout.strip() == "", f"imported while created: {done.stdout.strip()}"
+
+
+def test_the_template_builds_the_class_level_models_once() -> None:
+    """The reset-options and tool models are built on first use and cached per class:
+    in the template, so that no forked worker builds them again at its first reset."""
+    from openenv.environment import _reset_model_of, _tools_of
+    from openenv.runtime.template import prepare
+
+    _reset_model_of.cache_clear()
+    _tools_of.cache_clear()
+    env_class = prepare("tests.runtime.sandbox_envs:TrialEnv")
+    assert _reset_model_of.cache_info().currsize == 1 and _tools_of.cache_info().currsize == 1
+    env_class.reset_options_model()
+    env_class.tools()
+    assert _reset_model_of.cache_info().misses == 1 and _tools_of.cache_info().misses == 1
