@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from openenv.cli.init import MAX_NAME_LENGTH, placeholders
+from openenv.cli.init import MAX_NAME_LENGTH, fit, placeholders
 from tests.cli.helpers import assert_one_line_error, invoke, run
 
 NAME = "guess_env"
@@ -93,6 +93,7 @@ def test_generated_code_is_ruff_clean(package: Path) -> None:
         "abcdefghij",  # 10 characters: once too long for a line of the tests
         "ab_env",  # AbAction sorts before AsyncAbEnv
         "_2048_env",  # no letter to start a class name: Env2048
+        "tic_tac_toe_xyz",  # __all__ once split as a call's arguments are, not as a list
         "a_really_long_environment_name_for_testing",
         "x" * MAX_NAME_LENGTH,
     ],
@@ -101,6 +102,38 @@ def test_any_valid_name_gives_ruff_clean_code(tmp_path: Path, name: str) -> None
     result = invoke("init", name, "-o", str(tmp_path))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert_ruff_clean(tmp_path / name)
+
+
+NAMES = ["AsyncTicTacToeEnv", "TicTacToeAction", "TicTacToeEnv", "TicTacToeObs"]
+LONG = ", ".join(f'"{name}"' for name in [*NAMES, "TicTacToeState999999"])  # 94 characters
+ENTRIES = ", ".join(f'"{name}": 1' for name in [*NAMES[1:], "TicTacToeState9", "TicTacTo"])
+
+
+@needs_ruff
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"__all__ = [{LONG}]",  # a list: one item a line
+        f"x = call({LONG})",  # a call: the arguments on a line of their own
+        f"y = table[{LONG}]",  # a subscript: likewise
+        f"z = {{{ENTRIES}}}",  # a dict
+        f"found = name in ({LONG})",  # a tuple
+    ],
+)
+def test_fit_splits_a_long_line_as_ruff_format_does(line: str) -> None:
+    """Each line is too long, and what is inside its last brackets would fit a line of
+    its own: a call's arguments go there, a display's items one a line."""
+    split = "\n".join(fit(line)) + "\n"
+    inside = line[line.index(line[-1].translate(str.maketrans(")]}", "([{"))) + 1 : -1]
+    assert len(line) > 100 and len("    " + inside) <= 100
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--line-length", "100", "-"],
+        input=split,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert split == formatted
 
 
 def test_the_demo_runner_plays_the_generated_scenario(package: Path) -> None:

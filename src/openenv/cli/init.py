@@ -136,9 +136,21 @@ def fit(line: str) -> list[str]:
     start, end = brackets
     head, body, tail = line[: start + 1], line[start + 1 : end], indent + line[end:]
     items = _top_level_items(body)
-    if len(items) == 1 or len(inner + body) <= LINE_LENGTH:
+    # A list, set, dict or tuple display goes one item a line at once; the arguments
+    # of a call (or a subscript) first try a line of their own.
+    exploded = _opens_display(line, start) and len(items) > 1
+    if not exploded and (len(items) == 1 or len(inner + body) <= LINE_LENGTH):
         return [head, *fit(inner + body), tail]
     return [head, *(part for item in items for part in fit(f"{inner}{item},")), tail]
+
+
+def _opens_display(line: str, start: int) -> bool:
+    """Whether the bracket at ``start`` opens a display (a list, set, dict, or with
+    commas a tuple), not a call's or a subscript's brackets."""
+    before = line[:start].split()
+    last = before[-1] if before else ""
+    keywords = ("in", "return", "yield", "not", "and", "or", "is", "else")
+    return not last or last in keywords or not (last[-1].isalnum() or last[-1] in "_)]}")
 
 
 def _last_brackets(line: str) -> tuple[int, int] | None:
