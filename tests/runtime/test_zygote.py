@@ -310,7 +310,7 @@ def test_a_workers_stderr_is_read_paused_and_closed_once(loop_name: str) -> None
 
 _NEW_MODULES = """
 import sys
-from openenv.runtime.template import prepare
+from openenv.runtime.worker import prepare
 from openenv.runtime.worker import Host
 env_class = prepare(sys.argv[1])  # what the template does before it forks
 before = set(sys.modules)
@@ -374,7 +374,7 @@ def test_the_template_builds_the_class_level_models_once() -> None:
     """The reset-options and tool models are built on first use and cached per class:
     in the template, so that no forked worker builds them again at its first reset."""
     from openenv.environment import _reset_model_of, _tools_of
-    from openenv.runtime.template import prepare
+    from openenv.runtime.worker import prepare
 
     _reset_model_of.cache_clear()
     _tools_of.cache_clear()

@@ -62,7 +62,7 @@ import orjson
 
 from .channel import SyncChannel
 from .processes import reaped
-from .worker import Host, error_reply, load, make_limits_visible, serve_session
+from .worker import error_reply, make_limits_visible, prepare, serve_session
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWCGROUP = 0x02000000
@@ -412,24 +412,6 @@ def _reseed() -> None:
 
 def _open_fds() -> list[int]:
     return [int(name) for name in os.listdir("/proc/self/fd")]
-
-
-def prepare(spec: str) -> type:
-    """Import the environment class ``spec`` and everything its workers will need, so
-    that each forked worker finds it loaded: its ``prepare_shared`` data, asyncio when
-    its hooks need an event loop, and its reset-options and tool models."""
-    env_class = load(spec)
-    prepare_shared = getattr(env_class, "prepare_shared", None)
-    if prepare_shared is not None:
-        prepare_shared()
-    if any(Host.awaits(env_class)):
-        import asyncio  # noqa: F401 - once here, not in every worker
-    # Class-level models built on first use: here once, not in every session's first
-    # reset (~6 ms of each coding_env worker's CPU). A failure shows where it did.
-    with contextlib.suppress(Exception):
-        env_class.reset_options_model()
-        env_class.tools()
-    return env_class
 
 
 def main(argv: list[str] | None = None) -> None:
