@@ -128,7 +128,8 @@ def open_ws(served: Served | str, *, ext: bool = False, **kwargs: Any) -> Client
     if ext:
         kwargs.setdefault("subprotocols", [EXTENSIONS_SUBPROTOCOL])
     # Entered at once: websockets >= 17.1 deprecates using connect() without ``with``.
-    return ws_connect(url, open_timeout=5, compression=None, proxy=None, **kwargs).__enter__()
+    kwargs.setdefault("compression", None)
+    return ws_connect(url, open_timeout=5, proxy=None, **kwargs).__enter__()
 
 
 def send(ws: ClientConnection, message: Any) -> None:

@@ -10,7 +10,7 @@ import types
 from typing import Any, Generic, TypeVar
 
 import pytest
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from openenv import Action, Environment, FunctionRubric, Observation, State, derive_seed
 from openenv.environment import MAX_SEED, EpisodeError, EpisodeNotStarted, EpisodeOver
@@ -301,6 +301,44 @@ def test_a_raising_step_does_not_count():
         assert env.state.step_count == 1 and not env.episode_over
     last = env.step(ToyAction())
     assert last.step_count == 2 and last.done and env.truncated
+
+
+def test_step_count_is_set_and_marked_as_set():
+    # The count skips pydantic's assignment validator on plain states (a hot path):
+    # it must still read back, dump, and count as a field set.
+    env = ToyEnv()
+    env.reset(seed=1)
+    env._state = ToyState()  # a state made without the count (as a subclass might)
+    assert "step_count" not in env.state.model_fields_set
+    for _ in range(3):
+        env.step(ToyAction())
+    assert env.state.step_count == 3
+    assert "step_count" in env.state.model_fields_set
+    assert env.state.model_dump(exclude_unset=True)["step_count"] == 3
+    assert type(env.state).model_validate(env.state.model_dump()).step_count == 3
+
+
+def test_a_state_that_validates_assignments_sees_each_count():
+    seen: list[int] = []
+
+    class WatchedState(ToyState):
+        @model_validator(mode="after")
+        def note(self) -> WatchedState:
+            seen.append(self.step_count)
+            return self
+
+    class Watched(ToyEnv):
+        state_type = WatchedState
+
+    env = Watched()
+    env.reset(seed=1)
+    seen.clear()
+    env.step(ToyAction())
+    env.step(ToyAction())
+    with pytest.raises(ValueError, match="broke"):
+        env.step(ToyAction(fail=True))
+    assert env.state.step_count == 2
+    assert seen == [1, 2, 3, 2]  # each count and the raising step's uncount, validated
 
 
 async def test_a_raising_async_step_does_not_count():

@@ -315,10 +315,10 @@ class Environment(Generic[ActT, ObsT, StateT]):
 
     def _count_step(self) -> None:
         self._check_step_allowed()
-        self._state.step_count += 1
+        _add_steps(self._state, 1)
 
     def _uncount_step(self) -> None:
-        self._state.step_count -= 1
+        _add_steps(self._state, -1)
 
     def _stepped(self, observation: ObsT) -> ObsT:
         # Written after _step returned, so nothing the environment put in its metadata
@@ -508,7 +508,32 @@ def _write_reward_components(observation: Any, components: dict[str, float] | No
         observation.metadata = {k: v for k, v in metadata.items() if k != REWARD_COMPONENTS}
 
 
+def _add_steps(state: State, steps: int) -> None:
+    if _counts_without_validation(type(state)):
+        # The hot path of every step: the count is ours and stays an int >= 0, so
+        # the assignment validator (~2 µs, most of a trivial step's own cost) is skipped.
+        state.__dict__["step_count"] += steps
+        state.__pydantic_fields_set__.add("step_count")
+    else:
+        state.step_count += steps
+
+
+@cache
+def _counts_without_validation(cls: type[State]) -> bool:
+    """``step_count`` is State's plain int and nothing validates or watches assignments."""
+    decorators = cls.__pydantic_decorators__
+    return (
+        cls.model_fields["step_count"].annotation is int
+        and not cls.model_config.get("frozen")
+        and cls.__setattr__ is BaseModel.__setattr__
+        and not (decorators.field_validators or decorators.model_validators)
+        and not (decorators.validators or decorators.root_validators)
+    )
+
+
+@cache
 def _is_async(fn: Any) -> bool:
+    # Asked on every step of the class's ``_step``: cached, as classes do not change.
     return inspect.iscoroutinefunction(fn)
 
 

@@ -130,7 +130,7 @@ def describe_exception(exc: BaseException) -> str:
 # -- encoding (server side) -------------------------------------------------------------
 
 _BESIDE = frozenset({"reward", "done", "metadata"})
-_NOT_IN_PAYLOAD = frozenset({"reward", "done"})
+_NOT_IN_PAYLOAD = {"reward", "done"}  # a set, not a frozenset: pydantic-core takes it ~2x faster
 # metadata travels beside the observation (when non-empty) AND inside it, as OpenEnv
 # sends it: public env clients read it from either place (decision 0007).
 
@@ -156,27 +156,34 @@ def _dumps(value: Any) -> bytes:
     return orjson.dumps(value, default=str)
 
 
-def _frame(kind: bytes, data_json: bytes, request_id: Any) -> str:
+def _frame(kind: bytes, data_json: bytes, request_id: Any) -> bytes:
     tail = b"}" if request_id is None else b',"id":' + _dumps(request_id) + b"}"
-    return (b'{"type":"' + kind + b'","data":' + data_json + tail).decode()
+    return b'{"type":"' + kind + b'","data":' + data_json + tail
 
 
-def encode_observation(observation: Observation, request_id: Any = None) -> str:
-    """The ``observation`` frame for ``observation`` (hot path: spliced, not re-parsed)."""
+def encode_observation(observation: Observation, request_id: Any = None) -> bytes:
+    """The ``observation`` frame for ``observation``, as UTF-8 JSON (a text frame's payload).
+
+    The hot path: spliced from the model's own serializer, never re-parsed.
+    """
     body = observation.__pydantic_serializer__.to_json(observation, exclude=_NOT_IN_PAYLOAD)
-    data = b'{"observation":' + body + b',"reward":' + _dumps(_reward_value(observation.reward))
-    data += b',"done":true' if observation.done else b',"done":false'
-    if observation.metadata:
-        data += b',"metadata":' + _dumps(observation.metadata)
-    return _frame(b"observation", data + b"}", request_id)
+    reward = observation.reward
+    metadata = observation.metadata
+    return b'{"type":"observation","data":{"observation":%b,"reward":%b,"done":%b%b}%b}' % (
+        body,
+        b"null" if reward is None else _dumps(_reward_value(reward)),
+        b"true" if observation.done else b"false",
+        b',"metadata":' + _dumps(metadata) if metadata else b"",
+        b"" if request_id is None else b',"id":' + _dumps(request_id),
+    )
 
 
-def encode_frame(kind: str, data: Any, request_id: Any = None) -> str:
+def encode_frame(kind: str, data: Any, request_id: Any = None) -> bytes:
     """Any other frame: ``state``, ``mcp``, ``error``, or an observation given as a dict."""
     return _frame(kind.encode(), _dumps(data), request_id)
 
 
-def encode_error(error: ProtocolError, request_id: Any = None) -> str:
+def encode_error(error: ProtocolError, request_id: Any = None) -> bytes:
     return encode_frame("error", error.frame_data(), request_id)
 
 

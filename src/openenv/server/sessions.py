@@ -54,6 +54,8 @@ class Session:
         self._task: asyncio.Task[Any] | None = None
         self._expired = False
         self.deadline = float("inf")
+        # Kept: on Python 3.11, finding the running loop costs a getpid() system call.
+        self._loop = asyncio.get_running_loop()
 
     # -- calls -------------------------------------------------------------------------
 
@@ -63,7 +65,7 @@ class Session:
             call: Awaitable[Observation] = self.env.reset_async(**options)
         else:
             call = self._in_worker(functools.partial(self.env.reset, **options))
-        return self._checked(await self._guarded(call, None), "reset")
+        return self._checked(await self._guarded(call, self.manager.step_limit(None)), "reset")
 
     async def step(self, action_data: Any, timeout_s: float | None = None) -> Observation:
         if not isinstance(action_data, dict):
@@ -114,9 +116,9 @@ class Session:
             call = _inline(bound)
         else:
             call = self._in_worker(bound)
-        return await self._guarded(call, None)
+        return await self._guarded(call, self.manager.step_limit(None))
 
-    async def _guarded(self, call: Awaitable[Any], timeout_s: float | None) -> Any:
+    async def _guarded(self, call: Awaitable[Any], limit: float) -> Any:
         """Run one call under the session's timeout; a timeout ends the session.
 
         The deadline is enforced by the manager's watchdog (see
@@ -124,11 +126,10 @@ class Session:
         read and a set insertion, and a deadline is met within ``WATCHDOG_PERIOD_S``.
         """
         manager = self.manager
-        limit = manager.step_limit(timeout_s)
         now = time.monotonic()
         self.last_active = now
         self.deadline = now + limit + manager.config.timeout_grace_s
-        self._task = asyncio.current_task()
+        self._task = asyncio.current_task(self._loop)
         self._expired = False
         self._busy = True
         manager.watch(self)

@@ -49,6 +49,7 @@ class WebSocketSession:
         self.direct: DirectChannel | None = websocket.scope.get("extensions", {}).get(
             DIRECT_EXTENSION
         )
+        self.loop = asyncio.get_running_loop()  # kept: finding it costs a getpid() on 3.11
         self.handling = False
         self.gone = False
         self.end_reason: str | None = None
@@ -66,16 +67,19 @@ class WebSocketSession:
                 session = await self.manager.open()
                 session.attached = True  # its own socket: no other may attach to it
         except ProtocolError as exc:
-            await ws.send_text(protocol.encode_error(exc))
+            await ws.send_text(protocol.encode_error(exc).decode())
             await ws.close(code=1013 if exc.code is ErrorCode.CAPACITY_REACHED else 1011)
             return
-        main = asyncio.current_task()
         session.on_end = self._on_end
         if self.direct is not None:
-            self.direct.on_message = self._push_direct
-        reader = asyncio.get_running_loop().create_task(self._read(main))
+            self.direct.attach(self._push)
+        # Served in a task of its own: each message wakes this short stack, not the
+        # ASGI task's dozen frames of middleware (~0.5 µs a message on uvloop).
+        # Cancelling the ASGI task (shutdown) cancels it too.
+        serving = self.loop.create_task(self._serve(session))
+        reader = self.loop.create_task(self._read(serving))
         try:
-            await self._serve(session)
+            await serving
         except WebSocketDisconnect:
             pass  # the client left while we were answering; nothing more to send
         except asyncio.CancelledError:
@@ -84,7 +88,7 @@ class WebSocketSession:
         finally:
             reader.cancel()
             if self.direct is not None:
-                self.direct.on_message = None
+                self.direct.detach()
             if attach_to:
                 await self.manager.detach(session)
             else:
@@ -105,16 +109,13 @@ class WebSocketSession:
         if waiter is not None and not waiter.done():
             waiter.set_result(None)
 
-    def _push_direct(self, data: str | bytes) -> None:
-        self._push(data)
-
     async def _next(self) -> Any:
         while True:
             if self.gone or self.end_reason is not None:  # client left, or session reaped/shut down
                 return _DISCONNECTED
             if self.pending:
                 break
-            self.waiter = asyncio.get_running_loop().create_future()
+            self.waiter = self.loop.create_future()
             await self.waiter
         item = self.pending.popleft()
         if not self.room.is_set() and len(self.pending) < self.BACKLOG // 2:
@@ -138,16 +139,17 @@ class WebSocketSession:
             self._push(text if text is not None else message.get("bytes", b""))
             await self.room.wait()
 
-    async def _send(self, text: str) -> None:
+    async def _send(self, frame: bytes) -> None:
         if self.direct is None:
-            await self.websocket.send_text(text)
+            await self.websocket.send_text(frame.decode())
             return
         try:
-            self.direct.send_text(text)
+            self.direct.send_text(frame)
         except ClientDisconnected:
             raise WebSocketDisconnect(1006) from None
-        if not self.direct.writable.is_set():  # the peer is not reading: wait for room
-            await self.direct.writable.wait()
+        writable = self.direct.writable
+        if not writable.is_set():  # the peer is not reading: wait for room
+            await writable.wait()
 
     async def _serve(self, session: Session) -> None:
         ws = self.websocket
@@ -183,7 +185,7 @@ class WebSocketSession:
                 await ws.close(code=1000, reason=session.end_reason[:120])
                 return
 
-    async def _answer(self, session: Session, raw: str | bytes) -> str | None:
+    async def _answer(self, session: Session, raw: str | bytes) -> bytes | None:
         request_id = None
         message: Any = None
         try:
@@ -204,11 +206,10 @@ class WebSocketSession:
                     ErrorCode.UNKNOWN_TYPE,
                     f"{what}; expected one of {', '.join(protocol.MESSAGE_KEYS)}",
                 )
-            extra = message.keys() - allowed
-            if extra:
+            if not allowed.issuperset(message):
+                extra = sorted(message.keys() - allowed)
                 raise ProtocolError(
-                    ErrorCode.VALIDATION_ERROR,
-                    f"unexpected field(s) {sorted(extra)} in a {kind} message",
+                    ErrorCode.VALIDATION_ERROR, f"unexpected field(s) {extra} in a {kind} message"
                 )
             data = message.get("data")
             if kind == "step":
