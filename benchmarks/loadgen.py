@@ -430,6 +430,118 @@ async def open_and_reset(
     return ready
 
 
+# -- raw frames for the measured steps -----------------------------------------------------
+
+STEP_CLIENTS = ("raw", "websockets")
+"""How the measured steps are sent: ``raw`` frames from the socket's callbacks (the
+default: the load generator then costs a fraction of any server, so throughput shows
+the server's speed), or ``websockets``' ``send``/``recv`` coroutines (as a client
+application would; this client then costs ~30-40 µs a step, as much as a fast server,
+and caps the throughput of every server near the same figure)."""
+
+
+def masked_frame(payload: bytes, first: int = 0x81) -> bytes:
+    """A client's frame (``first``: FIN and opcode; text by default) for ``payload``,
+    masked with a random key (RFC 6455 §5.3)."""
+    key = os.urandom(4)
+    length = len(payload)
+    if length < 126:
+        head = bytes((first, 0x80 | length))
+    elif length < 65536:
+        head = bytes((first, 0xFE)) + length.to_bytes(2, "big")
+    else:
+        head = bytes((first, 0xFF)) + length.to_bytes(8, "big")
+    mask = (key * (length // 4 + 1))[:length]
+    return (
+        head
+        + key
+        + (int.from_bytes(payload, "big") ^ int.from_bytes(mask, "big")).to_bytes(length, "big")
+    )
+
+
+class RawSteps(asyncio.Protocol):
+    """One session's measured steps as raw frames, driven by the socket's callbacks.
+
+    Takes over an open, idle ``websockets`` connection's transport for the steps and
+    gives it back after, so opening, reset, warm-up and closing stay ``websockets``'.
+    Each reply is parsed and checked as :func:`exchange` does; a server ping gets
+    its pong. No task or future per step: the next step is written from the
+    callback that read the reply.
+    """
+
+    def __init__(self, ws: ClientConnection, frame: bytes, total: int, steps: int) -> None:
+        self.ws = ws
+        self.transport: Any = ws.transport
+        self.frame = masked_frame(frame)  # the same action every step
+        self.total = total
+        self.left = steps
+        self.latencies = array("d")
+        self.buffer = b""
+        self.sent_at = 0.0
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    async def run(self) -> None:
+        self.transport.set_protocol(self)
+        try:
+            self.step()
+            await self.done
+        finally:
+            self.transport.set_protocol(self.ws)
+
+    def step(self) -> None:
+        self.total += 1
+        self.sent_at = time.perf_counter()
+        self.transport.write(self.frame)
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer + data if self.buffer else data
+        pos = 0
+        while len(buffer) - pos >= 2:
+            first, length = buffer[pos], buffer[pos + 1] & 0x7F
+            head = 2
+            if length == 126:
+                head = 4
+                length = int.from_bytes(buffer[pos + 2 : pos + 4], "big")
+            elif length == 127:
+                head = 10
+                length = int.from_bytes(buffer[pos + 2 : pos + 10], "big")
+            stop = pos + head + length
+            if stop > len(buffer):
+                break
+            payload = buffer[pos + head : stop]
+            pos = stop
+            if first == 0x89:  # a server's keepalive ping
+                self.transport.write(masked_frame(payload, first=0x8A))  # its pong
+            elif first == 0x81:
+                self.reply(payload)
+            else:
+                self.fail(LoadError(f"unexpected frame 0x{first:02x} from the server"))
+        self.buffer = buffer[pos:]
+
+    def reply(self, payload: bytes) -> None:
+        end = time.perf_counter()
+        reply = _loads(payload)
+        if reply.get("type") != "observation" or (
+            reply["data"]["observation"].get("total") != self.total
+        ):
+            self.fail(LoadError(f"unexpected reply {str(reply)[:160]}"))
+            return
+        self.latencies.append(end - self.sent_at)
+        self.left -= 1
+        if self.left:
+            self.step()
+        elif not self.done.done():
+            self.done.set_result(None)
+
+    def fail(self, exc: Exception) -> None:
+        if not self.done.done():
+            self.done.set_exception(exc)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.fail(LoadError(f"the server closed the connection: {exc}"))
+        self.ws.connection_lost(exc)
+
+
 # -- the measurements, in one process ------------------------------------------------------
 
 
@@ -452,8 +564,10 @@ async def _run_steps(
     connect_concurrency: int = 64,
     timeout_s: float = 120.0,
     server_pid: int | None = None,
+    client: str = "raw",
 ) -> _StepsOutcome:
-    """Open ``sessions``, reset, warm up, ``await barrier()``, then run ``steps`` each.
+    """Open ``sessions``, reset, warm up, ``await barrier()``, then run ``steps`` each
+    (sent as ``client`` says: see :data:`STEP_CLIENTS`).
 
     Every step's latency (``perf_counter``, seconds) is recorded; a session that
     fails stops and counts once in ``failed_sessions``. When the steps are done
@@ -494,6 +608,20 @@ async def _run_steps(
             completed += 1
         t_end = max(t_end, clock())
 
+    async def run_raw(ws: ClientConnection) -> None:
+        nonlocal completed, t_end
+        stepper = RawSteps(ws, frame, warmup, steps)
+        try:
+            await stepper.run()
+        finally:
+            latencies.extend(stepper.latencies)
+            completed += len(stepper.latencies)
+        t_end = max(t_end, time.perf_counter())
+
+    if client not in STEP_CLIENTS:
+        raise ValueError(f"client must be one of {STEP_CLIENTS}, not {client!r}")
+    steps_of = run_raw if client == "raw" else run
+
     async def guarded(coro: Awaitable[None]) -> bool:
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
@@ -509,7 +637,7 @@ async def _run_steps(
         failed += len(sockets) - len(live)
         await barrier()
         own_cpu = time.process_time()
-        ok = await asyncio.gather(*(guarded(run(ws)) for ws in live))
+        ok = await asyncio.gather(*(guarded(steps_of(ws)) for ws in live))
         failed += ok.count(False)
         window_end = window_snapshot(server_pid)
         window_end["load_cpu"] = time.process_time() - own_cpu
@@ -854,8 +982,11 @@ def step_load(
     server_pid: int | None = None,
     timeout_s: float = 180.0,
     loop: str = "auto",
+    client: str = "raw",
 ) -> StepLoadResult:
     """``sessions`` sessions each reset then take ``warmup`` + ``steps`` steps; measure the steps.
+
+    ``client`` says how the measured steps are sent (:data:`STEP_CLIENTS`).
 
     Sessions are spread over ``processes`` worker processes. Measured from the
     moment all sessions are warm (barrier) until the last reply: latencies of
@@ -871,6 +1002,7 @@ def step_load(
             "warmup": warmup,
             "timeout_s": timeout_s,
             "server_pid": server_pid,
+            "client": client,
         }
         for n in _split(sessions, processes)
     ]
@@ -1004,6 +1136,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps.add_argument("--processes", type=int, default=1)
     steps.add_argument("--server-pid", type=int, help="measure this process's CPU per step")
     steps.add_argument("--timeout", type=float, default=180.0)
+    steps.add_argument(
+        "--client",
+        default="raw",
+        choices=STEP_CLIENTS,
+        help="how the measured steps are sent: raw frames from the socket's callbacks "
+        "(cheap, so the server is what is measured) or websockets' send/recv",
+    )
 
     conn = sub.add_parser("connect", help="connect + first reset latency, sequentially")
     conn.add_argument("url")
@@ -1033,6 +1172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             server_pid=args.server_pid,
             timeout_s=args.timeout,
             loop=args.loop,
+            client=args.client,
         ).summary()
     elif args.command == "connect":
         summary = connect_latency(args.url, args.count, args.timeout, args.loop).summary()

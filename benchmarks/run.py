@@ -262,11 +262,13 @@ class Runner:
         load_processes: int,
         console: Console,
         server_cpus: list[int] | None = None,
+        load_client: str = "raw",
     ) -> None:
         self.names = names
         self.settings = settings
         self.loop = loop
         self.load_loop = load_loop
+        self.load_client = load_client
         self.load_processes = load_processes
         self.console = console
         self.server_cpus = server_cpus
@@ -379,6 +381,7 @@ class Runner:
             server_pid=server.pid,
             loop=self.load_loop,
             timeout_s=240,
+            client=self.load_client,
         )
         summary = multi.summary()
         if (summary["other_cpu_cores"] or 0.0) > OTHER_CPU_WARN:
@@ -400,6 +403,7 @@ class Runner:
             server_pid=server.pid,
             loop=self.load_loop,
             timeout_s=120,
+            client=self.load_client,
         )
         results.one_session.append(one.summary())
         multi = self.multi_round(name, server)
@@ -701,6 +705,14 @@ def main(argv: list[str] | None = None) -> int:
         help="event loop of the load generator (auto: uvloop when installed)",
     )
     parser.add_argument(
+        "--load-client",
+        choices=loadgen.STEP_CLIENTS,
+        default="raw",
+        help="how the load generator sends the measured steps: raw frames from its "
+        "socket callbacks (~15 µs a step, so the server is what is measured) or "
+        "websockets' send/recv (~35 µs a step, as much as a fast server)",
+    )
+    parser.add_argument(
         "--load-processes",
         type=int,
         default=1,
@@ -786,6 +798,7 @@ def main(argv: list[str] | None = None) -> int:
         load_processes=args.load_processes,
         console=console,
         server_cpus=server_cpus,
+        load_client=args.load_client,
     )
     try:
         if any(n.startswith("reference") for n in names):
@@ -810,6 +823,7 @@ def main(argv: list[str] | None = None) -> int:
     console.print(
         f"[dim]{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}; "
         f"server loop {args.loop}, load loop {args.load_loop}, "
+        f"load client {args.load_client}, "
         f"{args.load_processes} load process(es), "
         + (f"server on core {server_cpus}, load on {load_cpus}" if server_cpus else "unpinned")
         + f"; {time.time() - started:.0f} s[/dim]"
@@ -827,6 +841,7 @@ def main(argv: list[str] | None = None) -> int:
         "settings": dataclasses.asdict(settings),
         "server_loop": args.loop,
         "load_loop": args.load_loop,
+        "load_client": args.load_client,
         "load_processes": args.load_processes,
         "pinned": {"server_cpus": runner.server_cpus, "load_cpus": load_cpus},
         "environment": info,

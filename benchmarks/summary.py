@@ -386,6 +386,7 @@ class Summary:
         console: Console,
         *,
         load_loop: str = "auto",
+        load_client: str = "raw",
         load_processes: int = 1,
         pin: bool = True,
         with_512: bool = False,
@@ -395,6 +396,7 @@ class Summary:
         self.compared = ["ours", *(n for n in COMPARED if n != "ours" and n in compared)]
         self.console = console
         self.load_loop = load_loop
+        self.load_client = load_client
         self.load_processes = load_processes
         self.pin = pin
         self.with_512 = with_512
@@ -534,6 +536,7 @@ class Summary:
                 load_processes=self.load_processes,
                 console=self.console,
                 server_cpus=server_cpus,
+                load_client=self.load_client,
             )
             with runner.running_servers():
                 for rep in range(s.repeats):
@@ -677,6 +680,7 @@ def report(
         "settings": dataclasses.asdict(summary.settings),
         "with_512": summary.with_512,
         "load_loop": summary.load_loop,
+        "load_client": summary.load_client,
         "figures": summary.figures,
         "errors": summary.errors,
         "rows": [dataclasses.asdict(r) for r in rows],
@@ -702,6 +706,7 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
         settings,
         console,
         load_loop=args.load_loop,
+        load_client=args.load_client,
         load_processes=args.load_processes,
         pin=not args.no_pin,
         with_512=args.with_512,
@@ -723,7 +728,8 @@ def main(args: argparse.Namespace, argv: Sequence[str]) -> int:
     console.print(
         f"[dim]{m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}; "
         f"load average {environment['load_average_start']} → "
-        f"{environment['load_average_end']}; load generator loop {args.load_loop}; "
+        f"{environment['load_average_end']}; load generator loop {args.load_loop}, "
+        f"client {args.load_client}; "
         f"{time.time() - started:.0f} s[/dim]"
     )
     out = report(summary, rows, started, argv)

@@ -6,14 +6,19 @@ assertions: only that every count adds up and nothing failed.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from websockets.asyncio.server import serve
+from websockets.frames import Frame, Opcode
+from websockets.streams import StreamReader
 
 from benchmarks import loadgen
 from benchmarks.servers import RunningServer, launch
@@ -27,7 +32,8 @@ def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
         yield running
 
 
-def test_step_load_counts_every_step(server: RunningServer) -> None:
+@pytest.mark.parametrize("client", loadgen.STEP_CLIENTS)
+def test_step_load_counts_every_step(server: RunningServer, client: str) -> None:
     result = loadgen.step_load(
         server.url,
         sessions=6,
@@ -36,6 +42,7 @@ def test_step_load_counts_every_step(server: RunningServer) -> None:
         processes=2,
         server_pid=server.pid,
         timeout_s=60,
+        client=client,
     )
     assert result.errors == []
     assert result.failed_sessions == 0
@@ -150,3 +157,61 @@ def test_run_script_quick_ours_and_floor(tmp_path: Path) -> None:
         assert runs["multi_session"][0]["completed_steps"] == 64 * 100
     targets = {t["name"]: t for t in data["targets"]}
     assert targets["1-session step p50 ≤ 1.2 x floor"]["value"] is not None
+
+
+def counter_server(wrong_after: int | None = None, ping_at: int | None = None) -> Any:
+    """A websockets handler counting steps like the benchmark's env: the step number
+    ``wrong_after`` + 1 gets a wrong total; step ``ping_at`` is answered only after the
+    client answered a ping."""
+
+    async def handler(ws: Any) -> None:
+        total = 0
+        async for raw in ws:
+            message = json.loads(raw)
+            if message["type"] == "step":
+                total += 1
+                if total == ping_at:
+                    await asyncio.wait_for(await ws.ping(b"still there?"), 5)
+            reported = total + 1000 if wrong_after is not None and total > wrong_after else total
+            observation = {"observation": {"total": reported}, "reward": None, "done": False}
+            await ws.send(json.dumps({"type": "observation", "data": observation}))
+
+    return handler
+
+
+def raw_steps(handler: Any, steps: int, warmup: int = 2) -> Any:
+    async def go() -> Any:
+        async with serve(handler, "127.0.0.1", 0) as server:
+            port = server.sockets[0].getsockname()[1]
+
+            async def barrier() -> float:
+                return 0.0
+
+            return await loadgen._run_steps(
+                f"ws://127.0.0.1:{port}", 1, steps, warmup, barrier, timeout_s=20, client="raw"
+            )
+
+    return asyncio.run(go())
+
+
+def test_raw_steps_check_every_reply() -> None:
+    good = raw_steps(counter_server(), steps=30)
+    assert (good.completed, good.failed_sessions, good.errors) == (30, 0, [])
+    bad = raw_steps(counter_server(wrong_after=10), steps=30)
+    assert bad.failed_sessions == 1 and bad.completed == 8  # warm-up 2, then 8 right
+    assert "unexpected reply" in bad.errors[0]
+
+
+def test_raw_steps_answer_a_servers_ping() -> None:
+    outcome = raw_steps(counter_server(ping_at=5), steps=10)
+    assert (outcome.completed, outcome.failed_sessions, outcome.errors) == (10, 0, [])
+
+
+def test_a_masked_frame_unmasks_to_its_payload() -> None:
+    for payload in (b"", b"x" * 125, b"y" * 126, b"z" * 70_000):
+        frame = loadgen.masked_frame(payload)
+        reader = StreamReader()
+        reader.feed_data(frame)
+        with pytest.raises(StopIteration) as done:
+            next(Frame.parse(reader.read_exact, mask=True))
+        assert done.value.value.data == payload and done.value.value.opcode == Opcode.TEXT
