@@ -72,9 +72,9 @@ class Settings:
     coding_at_once: int = 64
     loops: tuple[str, ...] = ("asyncio", "uvloop")
     multi_sessions: int = 64
-    multi_steps: int = 500
+    multi_steps: int = 1000
     warmup_steps: int = 40
-    repeats: int = 3
+    repeats: int = 5  # rounds of rows 5-7: this machine's speed drifts by ±25% between rounds
     quiet_wait_s: float = 5.0
     hold_sessions: int = 512
     hold_steps: int = 20

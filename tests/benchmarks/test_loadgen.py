@@ -215,3 +215,11 @@ def test_a_masked_frame_unmasks_to_its_payload() -> None:
         with pytest.raises(StopIteration) as done:
             next(Frame.parse(reader.read_exact, mask=True))
         assert done.value.value.data == payload and done.value.value.opcode == Opcode.TEXT
+
+
+def test_wspath_answers_every_step_in_process() -> None:
+    # benchmarks.wspath drives the server's protocol object without sockets; it
+    # raises unless every step got its reply.
+    from benchmarks import wspath
+
+    assert asyncio.run(wspath.cpu_per_message(300, warmup=20)) > 0
