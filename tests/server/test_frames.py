@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import select
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -380,3 +382,29 @@ def test_the_servers_frame_header_parses_as_rfc_6455(length: int) -> None:
     parsed = done.value.value
     assert parsed.fin and parsed.opcode == Opcode.TEXT and parsed.data == payload
     assert not reader.buffer
+
+
+def test_a_peer_that_never_reads_is_not_read_from_without_end(
+    raw: RawSocket, served: Served
+) -> None:
+    # Pings never read back: each gets a pong queued in the server's write buffer.
+    # Once that buffer is full the server must stop reading, or it grows with
+    # everything the peer sends.
+    protocol = started(raw, served)
+    raw.sock.setblocking(False)
+    batch = memoryview(frame(PING, b"p" * 125) * 500)  # ~65 KiB of pings
+    sent, offset, cap = 0, 0, 64 * 2**20
+    deadline = time.monotonic() + 20
+    while sent < cap and time.monotonic() < deadline:
+        try:
+            n = raw.sock.send(batch[offset:])
+        except BlockingIOError:
+            _, writable, _ = select.select([], [raw.sock], [], 1.0)
+            if not writable:
+                break  # the server stopped reading us
+            continue
+        sent += n
+        offset = (offset + n) % len(batch)
+    buffered = protocol.transport.get_write_buffer_size()
+    assert buffered < 4 * 2**20, f"{buffered} bytes of pongs queued ({sent} bytes of pings sent)"
+    assert sent < cap

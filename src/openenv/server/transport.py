@@ -96,11 +96,15 @@ class DirectChannel:
         transport.write(b"".join(conn.data_to_send()))
 
     def pause_reading(self) -> None:
+        """Read nothing more from the socket until :meth:`resume_reading`."""
+        self._protocol.reading_held = True
         self._protocol.transport.pause_reading()
 
     def resume_reading(self) -> None:
-        if not self._protocol.disconnected:
-            self._protocol.transport.resume_reading()
+        protocol = self._protocol
+        protocol.reading_held = False
+        if not protocol.disconnected and protocol.writable.is_set():
+            protocol.transport.resume_reading()
 
 
 class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
@@ -113,6 +117,8 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
     """``websockets`` was given bytes after the handshake: it frames the connection."""
     unparsed: bytearray
     """The start of a frame not yet complete (while frames are parsed here)."""
+    reading_held = False
+    """The session paused reading (its backlog is full)."""
 
     def handle_connect(self, event: Any) -> None:
         super().handle_connect(event)
@@ -127,6 +133,19 @@ class DirectWebSocketProtocol(WebSocketsSansIOProtocol):
             # The 101 was just written, with no turn of the event loop since: no frame
             # can have reached websockets, unless the client sent it before the 101.
             self.take_framing()
+
+    def pause_writing(self) -> None:
+        # The peer reads none of what we write (replies, pongs): read nothing more from
+        # it, or a client sending pings and never reading grows our buffer without end.
+        super().pause_writing()
+        if not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        held = self.reading_held or self.read_paused  # by the session, or by uvicorn's queue
+        if not held and not self.disconnected and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def take_framing(self) -> None:
         """Parse incoming frames here from now on (see the module's docstring)."""
