@@ -111,6 +111,19 @@ def test_token_and_limits_are_applied() -> None:
     assert "max 1 sessions" in out
 
 
+def test_websocket_compression_is_a_flag() -> None:
+    process, base_url = start("echo_env", "--websocket-compression")
+    try:
+        ws_url = base_url.replace("http://", "ws://") + "/ws"
+        with ws_connect(ws_url, compression="deflate") as ws:  # as OpenEnv's client offers
+            assert [type(e).__name__ for e in ws.protocol.extensions] == ["PerMessageDeflate"]
+            ws.send(json.dumps({"type": "reset"}))
+            assert json.loads(ws.recv(timeout=10))["type"] == "observation"
+    finally:
+        _, err = stop(process)
+    assert process.returncode == 0, err
+
+
 def test_unknown_env_is_one_line() -> None:
     result = run("serve", "no_such_env")
     assert result.returncode == 1

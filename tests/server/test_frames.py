@@ -361,7 +361,19 @@ def test_frames_sent_before_the_handshake_ended_leave_framing_to_websockets() ->
         served.stop()
 
 
-def test_a_compressed_connection_is_framed_by_websockets(served: Served) -> None:
+def test_compression_is_declined_by_default_and_the_client_goes_on(served: Served) -> None:
+    # OpenEnv's client offers permessage-deflate; by default we decline it.
+    with open_ws(served, compression="deflate") as ws:
+        assert not ws.protocol.extensions
+        ws.send(orjson.dumps({"type": "reset"}).decode())
+        assert orjson.loads(ws.recv(timeout=5))["type"] == "observation"
+        assert all(c.frames_parsed_here for c in websockets_of(served))
+
+
+def test_a_compressed_connection_is_framed_by_websockets(
+    serve: Callable[..., Served],
+) -> None:
+    served = serve(AsyncToyEnv, ServerConfig(websocket_compression=True))
     with open_ws(served, compression="deflate") as ws:
         assert ws.protocol.extensions, "permessage-deflate was not negotiated"
         assert not connection(served).frames_parsed_here

@@ -120,6 +120,15 @@ def serve(
             "(default: openenv.yaml's warm_pool_size, else 2; 0: start each on demand).",
         ),
     ] = None,
+    websocket_compression: Annotated[
+        bool,
+        typer.Option(
+            "--websocket-compression/--no-websocket-compression",
+            help="Accept permessage-deflate from clients that offer it (OpenEnv's client "
+            "does): fewer bytes on a slow link, ~15-25 µs more server CPU a step. Off by "
+            "default: such clients then connect uncompressed.",
+        ),
+    ] = False,
     log_level: Annotated[
         LogLevel,
         typer.Option(
@@ -188,6 +197,8 @@ def serve(
         settings["idle_timeout_s"] = idle_timeout or None
     if step_timeout is not None:
         settings["step_timeout_s"] = step_timeout
+    if websocket_compression:
+        settings["websocket_compression"] = True
     try:
         config = ServerConfig(**settings)
     except ValidationError as exc:

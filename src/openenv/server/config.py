@@ -52,6 +52,12 @@ class ServerConfig(StrictModel):
         20.0, description="WebSocket keepalive ping period (None: no pings)."
     )
     ping_timeout_s: float | None = Field(20.0, description="Close if a ping gets no pong.")
+    websocket_compression: bool = Field(
+        False,
+        description="Accept permessage-deflate when a client offers it (OpenEnv's client "
+        "does): fewer bytes for large observations on a slow link, ~15-25 µs more server "
+        "CPU a step. Off: such clients connect uncompressed, unchanged otherwise.",
+    )
     sync_workers: int = Field(
         64, ge=1, description="Threads that run synchronous environments' reset/step."
     )

@@ -66,6 +66,7 @@ def uvicorn_config(
         "ws_max_size": config.max_message_bytes * TRANSPORT_SLACK,
         "ws_ping_interval": config.ping_interval_s,
         "ws_ping_timeout": config.ping_timeout_s,
+        "ws_per_message_deflate": config.websocket_compression,
         "ws": DirectWebSocketProtocol,
         "log_level": "warning",
         "backlog": 4096,
