@@ -273,7 +273,7 @@ def test_invalid_utf8_split_across_fragments_fails_the_connection(
 
 
 def test_a_keepalive_pong_keeps_the_connection(serve: Callable[..., Served]) -> None:
-    served = serve(AsyncToyEnv, ServerConfig(ping_interval_s=0.2, ping_timeout_s=2))
+    served = serve(AsyncToyEnv, ServerConfig(ping_interval_s=0.2, ping_timeout_s=10))
     raw = RawSocket(served)
     started(raw, served)
     for _ in range(3):  # each pong answered lets the server schedule the next ping

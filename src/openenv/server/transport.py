@@ -21,8 +21,9 @@ after it go to ``websockets``' parser, which has seen nothing since the handshak
 and so starts at that frame's first byte: fragmented messages, the closing
 handshake, and every protocol error (1002, 1007, 1009) keep its behaviour.
 Replies are written as single unmasked frames. A connection that negotiated an
-extension (permessage-deflate) is framed by ``websockets`` throughout. Why: see
-docs/decisions/0022-our-own-frames-for-the-steady-state.md.
+extension (permessage-deflate, with ``ServerConfig.websocket_compression``) is framed
+by ``websockets`` throughout. While the socket's write buffer is full, nothing more
+is read from it. Why: see docs/decisions/0022-our-own-frames-for-the-steady-state.md.
 """
 
 from __future__ import annotations
