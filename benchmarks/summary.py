@@ -54,12 +54,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from rich.console import Console
 from rich.table import Table
 
 from benchmarks import coding, isolation, loadgen, run
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -72,9 +74,11 @@ class Settings:
     coding_at_once: int = 64
     loops: tuple[str, ...] = ("asyncio", "uvloop")
     multi_sessions: int = 64
-    multi_steps: int = 1000
+    multi_steps: int = 500
     warmup_steps: int = 40
-    repeats: int = 5  # rounds of rows 5-7: this machine's speed drifts by ±25% between rounds
+    repeats: int = 10
+    """Rounds of rows 5-7. This machine's speed drifts by ±25% over seconds: many short
+    rounds, in alternating order, put a round's servers closer together in time."""
     quiet_wait_s: float = 5.0
     hold_sessions: int = 512
     hold_steps: int = 20
@@ -304,14 +308,20 @@ def render_markdown(rows: Sequence[Row]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def round_order(servers: Sequence[T], index: int) -> Sequence[T]:
+    """The order of round ``index`` (from 0): as given, reversed in odd rounds, so no
+    server is always measured first, or always right after the same one."""
+    return servers[::-1] if index % 2 else servers
+
+
 def paired_ratio(
     ours: Sequence[dict[str, Any]], other: Sequence[dict[str, Any]], key: str
 ) -> dict[str, Any]:
     """``key`` of ours over the other server's, round by round: the median of the
     rounds' ratios, and the medians of both figures over the same rounds.
 
-    Rounds are interleaved (ours, reference, floor, ours, ...), so a round's pair
-    shares the machine's state. Rounds where other processes used the cores
+    Rounds are interleaved (ours, reference, floor, then floor, reference, ours, ...),
+    so a round's pair shares the machine's state. Rounds where other processes used the cores
     (``disturbed``, marked by :meth:`benchmarks.run.Runner.multi_round`) for either
     server are left out, unless every round was: on a shared machine, a quiet round
     of one server against a busy one of the other says little.
@@ -540,7 +550,7 @@ class Summary:
             )
             with runner.running_servers():
                 for rep in range(s.repeats):
-                    for name, server in runner.each_server():
+                    for name, server in round_order(list(runner.each_server()), rep):
                         runner.wait_for_quiet()
                         multi = runner.multi_round(name, server)
                         runner.log(

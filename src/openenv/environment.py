@@ -414,7 +414,8 @@ class Environment(Generic[ActT, ObsT, StateT]):
         """The action ``data`` (a step's JSON) describes; ``pydantic.ValidationError`` if
         none. By default an :attr:`action_type`; an environment that also takes other
         actions (OpenEnv 0.10's MCP actions) overrides it."""
-        return cls.action_type.model_validate(data)  # type: ignore[return-value]
+        # The validator itself: ``model_validate`` with its defaults, ~0.5 µs a step less.
+        return cls.action_type.__pydantic_validator__.validate_python(data)  # type: ignore[no-any-return]
 
     @classmethod
     def validate_reset_options(cls, **options: Any) -> dict[str, Any]:

@@ -121,6 +121,13 @@ def test_ratios_pair_the_rounds_and_skip_disturbed_ones() -> None:
     assert summary.paired_ratio(ours, missing, "steps_per_s")["ratio"] is None
 
 
+def test_rounds_alternate_their_order() -> None:
+    servers = ["ours", "reference", "floor"]
+    orders = [list(summary.round_order(servers, i)) for i in range(4)]
+    assert orders == [servers, servers[::-1], servers, servers[::-1]]
+    assert summary.FULL.repeats % 2 == 0  # as many rounds in each order
+
+
 def test_busy_loops_are_stopped_on_the_way_out() -> None:
     with pytest.raises(KeyboardInterrupt), summary.busy_loops(2) as procs:
         assert all(p.poll() is None for p in procs)
