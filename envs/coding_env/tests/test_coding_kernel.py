@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import sys
 
 import pytest
@@ -10,6 +11,7 @@ from coding_env import CodeAction, CodeObservation
 from coding_env.server.environment import PACKAGE_DIR, TIMEOUT_EXIT_CODE, CodingEnvironment
 from pydantic import ValidationError
 
+from openenv import derive_seed
 from openenv.runtime import landlock
 
 pytestmark = pytest.mark.skipif(
@@ -126,11 +128,12 @@ def test_source_lines_show_wherever_the_agent_looks_for_them(env):
 
 
 def test_the_kernel_starts_without_the_modules_it_avoids(env):
-    """json (re, enum), linecache (tokenize): most of a kernel's start-up, once."""
+    """json (re, enum), linecache (tokenize), random: most of a kernel's start-up, once."""
     obs = run(
         env,
         "import sys\n"
-        "sorted(m for m in ('json', 're', 'linecache', 'tokenize', 'ast') if m in sys.modules)",
+        "avoided = ('json', 're', 'linecache', 'tokenize', 'ast', 'random')\n"
+        "sorted(m for m in avoided if m in sys.modules)",
     )
     assert obs.stdout == "[]\n"
 
@@ -286,6 +289,33 @@ def test_hash_seed_and_random_are_reproducible(env):
 
     assert draws(5) == draws(5)
     assert draws(5) != draws(6)
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["", "import tempfile", "x = 1", "import linecache", "import random as r; r.seed(1)"],
+    ids=["direct", "through-tempfile", "later-cell", "after-linecache", "reseeded-by-agent"],
+)
+def test_random_is_seeded_with_the_episodes_seed_when_first_imported(env, first):
+    """The kernel imports `random` only when the agent's code does (it seeds it then):
+    the draws are those of `random.seed(derive_seed(seed, "kernel"))` at the start, however
+    and whenever it is first imported, until the agent seeds it itself."""
+    env.reset(seed=11, free=True)
+    if first:
+        assert run(env, first).exit_code == 0
+    drawn = run(env, "import random; print(random.random())").stdout
+    expected = random.Random(1 if "seed(1)" in first else derive_seed(11, "kernel")).random()
+    assert drawn == f"{expected}\n"
+
+
+def test_a_workspace_file_does_not_replace_a_module_the_kernel_imports_late(env):
+    """The workspace is the kernel's working directory, which `python -c` puts first on
+    `sys.path`; the kernel drops it, so a `random.py` there is not the `random` it seeds."""
+    env.reset(seed=3, free=True)
+    planted = run(env, "open('random.py', 'w').write('def random():\\n    return 42\\n')")
+    assert planted.exit_code == 0
+    drawn = run(env, "import random; print(random.random())").stdout
+    assert drawn == f"{random.Random(derive_seed(3, 'kernel')).random()}\n"
 
 
 def test_enormous_code_is_refused_by_the_action_model():
