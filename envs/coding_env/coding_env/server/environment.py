@@ -103,6 +103,7 @@ class CodingEnvironment(Environment[CodeAction, CodeObservation, CodeState]):
     @classmethod
     def prepare_shared(cls) -> None:
         TASKS.tasks  # noqa: B018 - loaded once: a sandboxed session's worker is forked with it
+        readable_paths([PACKAGE_DIR])  # cached: a forked worker starts its kernel without it
 
     def __init__(self) -> None:
         super().__init__()

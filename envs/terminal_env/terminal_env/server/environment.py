@@ -50,6 +50,7 @@ from openenv.runtime.programs import (
     Workspace,
     describe_exit,
     end_agent_programs,
+    readable_paths,
     step_limit,
 )
 
@@ -81,6 +82,10 @@ class TerminalEnvironment(Environment[TerminalAction, TerminalObservation, Termi
     """Runs bash commands in a per-episode shell; grades tasks with hidden verifiers."""
 
     requires_sandbox = True  # it runs the agent's commands
+
+    @classmethod
+    def prepare_shared(cls) -> None:
+        readable_paths([PACKAGE_DIR])  # cached: a forked worker starts its shell without it
 
     def __init__(self) -> None:
         super().__init__()
