@@ -309,18 +309,23 @@ def test_a_workers_stderr_is_read_paused_and_closed_once(loop_name: str) -> None
 # -- what a forked worker still does per session ---------------------------------------------
 
 _NEW_MODULES = """
-import sys
+import json, sys
+from openenv.runtime import programs
 from openenv.runtime.worker import prepare
 from openenv.runtime.worker import Host
 env_class = prepare(sys.argv[1])  # what the template does before it forks
 before = set(sys.modules)
+paths_found = programs._readable_paths.cache_info().misses
 try:
     host = Host(env_class)  # what a forked worker does before its hello
 except Exception as exc:  # an optional dependency missing here
     print("SKIP", type(exc).__name__, exc)
     raise SystemExit(0)
 host.state(), host.own_tools()
-print(" ".join(sorted(set(sys.modules) - before)))
+print(json.dumps({
+    "imported": sorted(set(sys.modules) - before),
+    "paths_found": programs._readable_paths.cache_info().misses - paths_found,
+}))
 host.close()
 """
 
@@ -352,11 +357,13 @@ def test_a_workers_import_of_a_shipped_environment_leaves_its_client_out(name: s
 
 @pytest.mark.parametrize("name", _shipped_environments())
 def test_a_forked_worker_of_a_shipped_environment_imports_nothing(name: str) -> None:
-    """A forked worker has what the template imported; a module first imported while
-    the worker creates its environment is imported again by every session's worker
-    (Workspace importing the sandbox module that way cost each coding session ~25 ms of
-    CPU; asyncio, imported for hooks that never needed a loop, ~4 MiB of each idle
-    worker). Import it with the environment's module, or in ``prepare_shared``."""
+    """A forked worker has what the template imported and prepared; what is first done
+    while the worker creates its environment is done again by every session's worker.
+    Modules: Workspace importing the sandbox module that way cost each coding session
+    ~25 ms of CPU; asyncio, imported for hooks that never needed a loop, ~4 MiB of each
+    idle worker. The paths a confined program may read (``readable_paths``, ~0.6 ms):
+    found in ``prepare_shared``. Import it with the environment's module, or do it in
+    ``prepare_shared``."""
     from openenv.discovery import find_environment
 
     env_class = find_environment(name).env_class
@@ -367,7 +374,9 @@ def test_a_forked_worker_of_a_shipped_environment_imports_nothing(name: str) -> 
     assert done.returncode == 0, done.stderr[-2000:]
     if done.stdout.startswith("SKIP"):
         pytest.skip(done.stdout.strip())
-    assert done.stdout.strip() == "", f"imported while created: {done.stdout.strip()}"
+    created = json.loads(done.stdout)
+    assert created["imported"] == [], f"imported while created: {created['imported']}"
+    assert created["paths_found"] == 0, "readable_paths computed in the worker"
 
 
 def test_the_template_builds_the_class_level_models_once() -> None:

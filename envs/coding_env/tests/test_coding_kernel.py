@@ -12,7 +12,7 @@ from coding_env.server.environment import PACKAGE_DIR, TIMEOUT_EXIT_CODE, Coding
 from pydantic import ValidationError
 
 from openenv import derive_seed
-from openenv.runtime import landlock, programs
+from openenv.runtime import landlock
 
 pytestmark = pytest.mark.skipif(
     landlock.abi_version() == 0, reason="the kernel's confinement needs Landlock"
@@ -125,22 +125,6 @@ def test_source_lines_show_wherever_the_agent_looks_for_them(env):
         "return 'from an earlier cell'"
         in run(env, "import inspect\nprint(inspect.getsource(g))").stdout
     )
-
-
-def test_what_every_kernel_start_needs_is_computed_before_the_fork():
-    """The zygote's template calls ``prepare_shared`` before it forks any worker: the
-    paths the kernel may read (~0.6 ms to find) are then every worker's already."""
-    programs._readable_paths.cache_clear()
-    CodingEnvironment.prepare_shared()
-    before = programs._readable_paths.cache_info()
-    environment = CodingEnvironment()
-    try:
-        environment.reset()
-    finally:
-        environment.close()
-    after = programs._readable_paths.cache_info()
-    assert after.currsize == before.currsize == 1
-    assert after.misses == before.misses  # every kernel start found them computed
 
 
 def test_the_kernel_starts_without_the_modules_it_avoids(env):

@@ -8,7 +8,7 @@ import pytest
 from terminal_env import TerminalAction, TerminalObservation
 from terminal_env.server.environment import PACKAGE_DIR, TIMEOUT_EXIT_CODE, TerminalEnvironment
 
-from openenv.runtime import landlock, programs
+from openenv.runtime import landlock
 
 pytestmark = pytest.mark.skipif(
     landlock.abi_version() == 0, reason="the shell's confinement needs Landlock"
@@ -25,22 +25,6 @@ def env():
 
 def run(env: TerminalEnvironment, command: str, **kwargs) -> TerminalObservation:
     return env.step(TerminalAction(command=command, **kwargs))
-
-
-def test_what_every_shell_start_needs_is_computed_before_the_fork():
-    """The zygote's template calls ``prepare_shared`` before it forks any worker: the
-    paths the shell may read are then every worker's already."""
-    programs._readable_paths.cache_clear()
-    TerminalEnvironment.prepare_shared()
-    before = programs._readable_paths.cache_info()
-    environment = TerminalEnvironment()
-    try:
-        environment.reset()
-    finally:
-        environment.close()
-    after = programs._readable_paths.cache_info()
-    assert after.currsize == before.currsize == 1
-    assert after.misses == before.misses  # every shell start found them computed
 
 
 def test_free_mode(env):
