@@ -32,8 +32,8 @@ errors fails and says why. ``--json PATH`` writes every figure. Servers bind
 workers, busy loops) is stopped on the way out, Ctrl-C and SIGTERM included.
 
     python -m benchmarks.run --summary --quick             # smoke run, under 2 minutes
-    python -m benchmarks.run --summary --json summary.json # the full run (~4 min, 2 cores)
-    python -m benchmarks.run --summary --with-512          # adds row 8 (minutes, ~15 GiB)
+    python -m benchmarks.run --summary --json summary.json # the full run (2.5-3 min, 2 cores)
+    python -m benchmarks.run --summary --with-512          # adds row 8 (~1 min more, ~5 GiB)
     python -m benchmarks.run --summary --only ours,floor   # no reference: rows 5, 6 n/a
 """
 
