@@ -293,8 +293,22 @@ def test_hash_seed_and_random_are_reproducible(env):
 
 @pytest.mark.parametrize(
     "first",
-    ["", "import tempfile", "x = 1", "import linecache", "import random as r; r.seed(1)"],
-    ids=["direct", "through-tempfile", "later-cell", "after-linecache", "reseeded-by-agent"],
+    [
+        "",
+        "import tempfile",
+        "x = 1",
+        "import linecache",
+        "import importlib.util; importlib.util.find_spec('random')",
+        "import random as r; r.seed(1)",
+    ],
+    ids=[
+        "direct",
+        "through-tempfile",
+        "later-cell",
+        "after-linecache",
+        "looked-up-first",
+        "reseeded-by-agent",
+    ],
 )
 def test_random_is_seeded_with_the_episodes_seed_when_first_imported(env, first):
     """The kernel imports `random` only when the agent's code does (it seeds it then):

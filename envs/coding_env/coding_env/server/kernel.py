@@ -74,31 +74,32 @@ it: `linecache` gets the cells' sources, and `random` (see `seed_random`) the se
 
 
 class _WhenImported:
-    """Finishes a module of `WHEN_IMPORTED` as its first import loads it."""
+    """Finishes a module of `WHEN_IMPORTED` once its first import has loaded it (only
+    then: a spec looked up without loading, `importlib.util.find_spec`, leaves it due)."""
 
     @staticmethod
     def find_spec(name, path=None, target=None):
-        finish = WHEN_IMPORTED.pop(name, None)
-        if finish is None:
+        if name not in WHEN_IMPORTED:
             return None
         for finder in sys.meta_path:
             spec = None if finder is _WhenImported else finder.find_spec(name, path, target)
             if spec is not None:
-                spec.loader = _WhenImported.Loader(spec.loader, finish)
+                spec.loader = _WhenImported.Loader(spec.loader)
                 return spec
         return None
 
     class Loader:
-        def __init__(self, loader, finish):
+        def __init__(self, loader):
             self.loader = loader
-            self.finish = finish
 
         def create_module(self, spec):
             return self.loader.create_module(spec)
 
         def exec_module(self, module):
             self.loader.exec_module(module)
-            self.finish(module)
+            finish = WHEN_IMPORTED.pop(module.__name__, None)
+            if finish is not None:
+                finish(module)
 
 
 sys.meta_path.insert(0, _WhenImported)
