@@ -322,6 +322,15 @@ def test_random_is_seeded_with_the_episodes_seed_when_first_imported(env, first)
     assert drawn == f"{expected}\n"
 
 
+def test_a_reset_that_keeps_an_unused_kernel_reseeds_it(env):
+    """No agent code ran, so the second reset keeps the kernel and sends it a new seed
+    before `random` was ever imported: the later seed is the one the draws follow."""
+    env.reset(seed=4, free=True)
+    env.reset(seed=11, free=True)
+    drawn = run(env, "import random; print(random.random())").stdout
+    assert drawn == f"{random.Random(derive_seed(11, 'kernel')).random()}\n"
+
+
 def test_a_workspace_file_does_not_replace_a_module_the_kernel_imports_late(env):
     """The workspace is the kernel's working directory, which `python -c` puts first on
     `sys.path`; the kernel drops it, so a `random.py` there is not the `random` it seeds."""
